@@ -65,6 +65,12 @@ GBytes            *espy_firmware_image_compress_finish  (EspyFirmwareImage    *s
                                                          GAsyncResult         *result,
                                                          GError              **error);
 
+/* The same, blocking (in the calling thread): for the CLI, tests and the
+ * simulator. Shares the cache with compress_async. */
+GBytes            *espy_firmware_image_compress         (EspyFirmwareImage    *self,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+
 /* Lowercase hex MD5 of any bytes: the digest the OTA sends for its payload. */
 char              *espy_md5_hex                         (GBytes               *bytes);
 
