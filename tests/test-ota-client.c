@@ -216,7 +216,7 @@ test_matrix (Fixture       *f,
   const MatrixCase *mc = data;
   const char *device_pw = mc->password == PW_NONE ? NULL : "s3cret pässword";
   const char *client_pw = NULL;
-  g_autoptr(GBytes) received = NULL;
+  GBytes *received = NULL;
 
   switch (mc->password)
     {
@@ -305,7 +305,7 @@ static void
 test_protocol_v1 (Fixture       *f,
                   gconstpointer  data)
 {
-  g_autoptr(GBytes) received = NULL;
+  GBytes *received = NULL;
 
   espy_sim_device_set_ota_version (f->sim, 1);
   start_sim (f);
@@ -324,7 +324,7 @@ static void
 test_compression (Fixture       *f,
                   gconstpointer  data)
 {
-  g_autoptr(GBytes) received = NULL;
+  GBytes *received = NULL;
 
   g_clear_object (&f->image);
   f->image = make_image (600 * 1024, "2024.6.1", 7);
@@ -361,7 +361,7 @@ static void
 test_big_image (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GBytes) received = NULL;
+  GBytes *received = NULL;
   double secs;
 
   g_clear_object (&f->image);

@@ -80,7 +80,17 @@ espy_application_quit_action (GSimpleAction *action,
                               GVariant      *parameter,
                               gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GList *windows;
+  const GList *l;
+
+  /* Close rather than g_application_quit() so every window runs its
+   * close-request handler (saving its state, or refusing while an install
+   * is running); the application ends with its last window. */
+  windows = g_list_copy (gtk_application_get_windows (app));
+  for (l = windows; l != NULL; l = l->next)
+    gtk_window_close (GTK_WINDOW (l->data));
+  g_list_free (windows);
 }
 
 static void

@@ -1,1 +1,1553 @@
-/* placeholder: being written */
+/* espy-sim-device.c: one simulated ESPHome device, the device side of the
+ * native OTA protocol (wire doc section 1) for each firmware generation.
+ *
+ * Each accepted connection and each listening socket gets a task in a
+ * thread pool that does blocking, cancellable socket I/O, as the device's
+ * own loop does. Everything works without the caller's main loop running
+ * (a test may block on a child process that uploads to us); only the
+ * signals wait for that main context.
+ *
+ * Copyright 2026 The Espy authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include "espy-sim-device.h"
+#include "espy-sim-private.h"
+#include "espy-ota-protocol.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <zlib.h>
+
+#define MIB               (1024 * 1024)
+/* The device reads at most this much per call into its buffer. */
+#define READ_CHUNK        1024
+#define GARBAGE_BYTE      0x5A
+/* After the last byte, let the client read it before the socket goes:
+ * closing with unread input would reset the connection and could drop it. */
+#define LINGER_US         (250 * G_TIME_SPAN_MILLISECOND)
+#define REBOOT_DELAY_US   (100 * G_TIME_SPAN_MILLISECOND)
+#define SHORT_TIMEOUT_US  (1 * G_TIME_SPAN_SECOND)
+#define HANDSHAKE_US      (20 * G_TIME_SPAN_SECOND)
+#define DATA_TIMEOUT_US   (90 * G_TIME_SPAN_SECOND)
+/* A gzip bomb must not eat the test machine. */
+#define MAX_INFLATED      (64u * MIB)
+
+typedef struct {
+  EspySimStep step;
+  EspySimFaultKind kind;
+  guint8 error_byte;
+} Fault;
+
+/* Carries signals from the pool to the main context. owner is touched only
+ * on that context; stop() clears it so late events are dropped. */
+typedef struct {
+  EspySimDevice *owner;
+} Notifier;
+
+struct _EspySimDevice
+{
+  GObject parent_instance;
+
+  char *name;
+
+  /* Everything below is guarded by mutex. */
+  GMutex mutex;
+  GCond cond;
+
+  char *friendly_name;
+  char *platform;
+  char *board;
+  char *password;
+  const char *version;           /* interned: getters may hand them out */
+  const char *compilation_time;  /* interned */
+  EspySimGeneration generation;
+  guint ota_version;
+  guint16 ota_port;
+  guint64 flash_rate;
+  guint erase_ms_per_mib;
+  guint boot_ms;
+  guint timeout_scale;
+  gsize max_image_size;
+  GArray *faults;
+
+  EspySimState state;
+  GThreadPool *pool;
+  GCancellable *cancellable;         /* sessions of this run */
+  GCancellable *listen_cancellable;  /* accept loops of this boot */
+  GMainContext *context;
+  Notifier *notifier;
+  gboolean stopping;
+  gboolean busy;                     /* an OTA session is being served */
+  guint boot_id;
+  guint n_accepting;
+  guint upload_count;
+  guint connection_count;
+  GBytes *last_image;
+  GBytes *prev_image;                /* keeps the previous pointer valid a while */
+};
+
+G_DEFINE_FINAL_TYPE (EspySimDevice, espy_sim_device, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_UPLOAD_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef struct {
+  gboolean accept;
+  GSocket *socket;
+  GCancellable *cancellable;
+  guint boot_id;
+} Job;
+
+typedef enum {
+  IO_OK,
+  IO_TIMEOUT,
+  IO_CLOSED,
+  IO_CANCELLED,
+} IoResult;
+
+typedef struct {
+  EspySimDevice *self;
+  GSocket *socket;
+  GCancellable *cancellable;
+
+  /* A copy of the configuration, so setters never race a session. */
+  EspySimGeneration generation;
+  guint ota_version;
+  char *platform;
+  char *password;
+  guint64 flash_rate;
+  guint erase_ms_per_mib;
+  guint timeout_scale;
+  gsize max_image_size;
+  GArray *faults;
+
+  gint64 handshake_deadline;
+  gboolean got_bytes;
+  gboolean stall;
+  guint8 code;           /* last byte sent when the session failed */
+  gboolean compressed;   /* the device answered 0x46 */
+  GBytes *image;         /* decompressed, on success */
+} Session;
+
+static gboolean listen_locked (EspySimDevice  *self,
+                               GError        **error);
+
+/* Events to the main context */
+
+typedef struct {
+  Notifier *notifier;
+  gboolean is_state;
+  EspySimState state;
+  gboolean ok;
+  guint8 code;
+} Event;
+
+static void
+event_free (gpointer data)
+{
+  Event *ev = data;
+
+  g_atomic_rc_box_release (ev->notifier);
+  g_free (ev);
+}
+
+static gboolean
+event_dispatch (gpointer data)
+{
+  Event *ev = data;
+  g_autoptr(EspySimDevice) owner = NULL;
+
+  if (ev->notifier->owner == NULL)
+    return G_SOURCE_REMOVE;
+  /* A handler may drop the last reference. */
+  owner = g_object_ref (ev->notifier->owner);
+  if (ev->is_state)
+    g_signal_emit (owner, signals[SIGNAL_STATE_CHANGED], 0, (guint) ev->state);
+  else
+    g_signal_emit (owner, signals[SIGNAL_UPLOAD_FINISHED], 0, ev->ok, ev->code);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_locked (EspySimDevice *self,
+             Event         *ev)
+{
+  GSource *source;
+
+  ev->notifier = g_atomic_rc_box_acquire (self->notifier);
+  /* An explicit idle source: g_main_context_invoke() would run the
+   * callback right here when the main thread is not iterating. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, event_dispatch, ev, event_free);
+  g_source_set_static_name (source, "[espy-sim] event");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static void
+set_state_locked (EspySimDevice *self,
+                  EspySimState   state)
+{
+  Event *ev;
+
+  if (self->state == state)
+    return;
+  self->state = state;
+  ev = g_new0 (Event, 1);
+  ev->is_state = TRUE;
+  ev->state = state;
+  post_locked (self, ev);
+}
+
+static void
+post_upload_finished (EspySimDevice *self,
+                      gboolean       ok,
+                      guint8         code)
+{
+  Event *ev = g_new0 (Event, 1);
+
+  ev->ok = ok;
+  ev->code = code;
+  g_mutex_lock (&self->mutex);
+  post_locked (self, ev);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Waits until END (monotonic) unless the device stops; FALSE if it did. */
+static gboolean
+sleep_until (EspySimDevice *self,
+             gint64         end)
+{
+  gboolean running;
+
+  g_mutex_lock (&self->mutex);
+  while (!self->stopping && g_get_monotonic_time () < end)
+    g_cond_wait_until (&self->cond, &self->mutex, end);
+  running = !self->stopping;
+  g_mutex_unlock (&self->mutex);
+  return running;
+}
+
+/* Socket I/O with deadlines (monotonic µs, -1 = none) */
+
+static IoResult
+io_wait (Session      *s,
+         GIOCondition  condition,
+         gint64        deadline)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 timeout = -1;
+
+  if (deadline >= 0)
+    {
+      timeout = deadline - g_get_monotonic_time ();
+      if (timeout <= 0)
+        return IO_TIMEOUT;
+    }
+  if (g_socket_condition_timed_wait (s->socket, condition, timeout, s->cancellable, &error))
+    return IO_OK;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return IO_CANCELLED;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return IO_TIMEOUT;
+  return IO_CLOSED;
+}
+
+static IoResult
+read_some (Session *s,
+           guint8  *buf,
+           gsize    max,
+           gint64   deadline,
+           gsize   *n_read)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      IoResult r = io_wait (s, G_IO_IN, deadline);
+      gssize n;
+
+      if (r != IO_OK)
+        return r;
+      n = g_socket_receive_with_blocking (s->socket, (char *) buf, max, FALSE, s->cancellable, &error);
+      if (n > 0)
+        {
+          s->got_bytes = TRUE;
+          *n_read = n;
+          return IO_OK;
+        }
+      if (n == 0)
+        return IO_CLOSED;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        continue;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return IO_CANCELLED;
+      return IO_CLOSED;
+    }
+}
+
+static IoResult
+read_exact (Session *s,
+            guint8  *buf,
+            gsize    len,
+            gint64   deadline)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gsize n = 0;
+      IoResult r = read_some (s, buf + done, len - done, deadline, &n);
+
+      if (r != IO_OK)
+        return r;
+      done += n;
+    }
+  return IO_OK;
+}
+
+static IoResult
+write_all (Session      *s,
+           const guint8 *buf,
+           gsize         len)
+{
+  /* The device's writes are a byte or a nonce: they never wait long, but a
+   * client that reads nothing must not hold a session forever. */
+  gint64 deadline = g_get_monotonic_time () + DATA_TIMEOUT_US;
+  gsize done = 0;
+
+  while (done < len)
+    {
+      g_autoptr(GError) error = NULL;
+      IoResult r = io_wait (s, G_IO_OUT, deadline);
+      gssize n;
+
+      if (r != IO_OK)
+        return r;
+      n = g_socket_send_with_blocking (s->socket, (const char *) buf + done, len - done, FALSE,
+                                       s->cancellable, &error);
+      if (n > 0)
+        {
+          done += n;
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        continue;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return IO_CANCELLED;
+      return IO_CLOSED;
+    }
+  return IO_OK;
+}
+
+static IoResult
+send_byte (Session *s,
+           guint8   byte)
+{
+  return write_all (s, &byte, 1);
+}
+
+/* Sends an error byte and ends the session with it. */
+static gboolean
+fail_with (Session *s,
+           guint8   byte)
+{
+  send_byte (s, byte);
+  s->code = byte;
+  return FALSE;
+}
+
+/* Ends the session without a byte. */
+static gboolean
+fail_silently (Session *s)
+{
+  s->code = 0x00;
+  return FALSE;
+}
+
+static gint64
+scaled_deadline (Session *s,
+                 gint64   base_us)
+{
+  gint64 us = base_us * (gint64) s->timeout_scale / 100;
+
+  return g_get_monotonic_time () + MAX (us, G_TIME_SPAN_MILLISECOND);
+}
+
+static gboolean
+is_2024 (Session *s)
+{
+  return s->generation == ESPY_SIM_GENERATION_2024_2;
+}
+
+/* 2024: 1 s for each step; newer: one deadline for the whole handshake. */
+static gint64
+handshake_deadline (Session *s)
+{
+  return is_2024 (s) ? scaled_deadline (s, SHORT_TIMEOUT_US) : s->handshake_deadline;
+}
+
+static gboolean
+handshake_read (Session *s,
+                guint8  *buf,
+                gsize    len)
+{
+  IoResult r = read_exact (s, buf, len, handshake_deadline (s));
+
+  if (r == IO_OK)
+    return TRUE;
+  if (r == IO_CANCELLED)
+    return fail_silently (s);
+  /* 2024 reports a failed read with its pending code; 2025.10+ closes. */
+  if (is_2024 (s))
+    return fail_with (s, ESPY_OTA_RESPONSE_ERROR_UNKNOWN);
+  return fail_silently (s);
+}
+
+static gboolean
+platform_is (Session    *s,
+             const char *prefix)
+{
+  return s->platform != NULL && g_ascii_strncasecmp (s->platform, prefix, strlen (prefix)) == 0;
+}
+
+static gboolean
+platform_is_esp8266 (Session *s)
+{
+  return s->platform != NULL && g_ascii_strcasecmp (s->platform, "ESP8266") == 0;
+}
+
+static guint8
+not_enough_space_code (Session *s)
+{
+  if (platform_is_esp8266 (s))
+    return ESPY_OTA_RESPONSE_ERROR_ESP8266_NOT_ENOUGH_SPACE;
+  if (platform_is (s, "RP2040"))
+    return ESPY_OTA_RESPONSE_ERROR_RP2040_NOT_ENOUGH_SPACE;
+  return ESPY_OTA_RESPONSE_ERROR_ESP32_NOT_ENOUGH_SPACE;
+}
+
+/* Fires the fault configured for STEP, if any: TRUE means the session is
+ * over (the fault replaced the device's answer). */
+static gboolean
+fire_fault (Session     *s,
+            EspySimStep  step)
+{
+  const Fault *fault = NULL;
+
+  for (guint i = 0; i < s->faults->len; i++)
+    if (g_array_index (s->faults, Fault, i).step == step)
+      {
+        fault = &g_array_index (s->faults, Fault, i);
+        break;
+      }
+  if (fault == NULL)
+    return FALSE;
+
+  switch (fault->kind)
+    {
+    case ESPY_SIM_FAULT_ERROR:
+      fail_with (s, fault->error_byte);
+      break;
+    case ESPY_SIM_FAULT_GARBAGE:
+      fail_with (s, GARBAGE_BYTE);
+      break;
+    case ESPY_SIM_FAULT_STALL:
+      s->stall = TRUE;
+      fail_silently (s);
+      break;
+    case ESPY_SIM_FAULT_CLOSE:
+    default:
+      fail_silently (s);
+      break;
+    }
+  return TRUE;
+}
+
+/* Steps 1 to 5 of the exchange. */
+static gboolean
+serve_handshake (Session *s)
+{
+  guint8 magic[ESPY_OTA_MAGIC_LEN];
+  guint8 hello[2] = { ESPY_OTA_RESPONSE_OK, 0 };
+  guint8 features;
+  gboolean have_password = s->password != NULL && *s->password != '\0';
+  EspyOtaHash hash = ESPY_OTA_HASH_MD5;
+  gsize hex_len;
+  g_autofree char *nonce = NULL;
+  g_autofree char *cnonce = NULL;
+  g_autofree char *response = NULL;
+  g_autofree char *expected = NULL;
+  guint8 request;
+  gboolean match;
+
+  if (!handshake_read (s, magic, sizeof magic))
+    return FALSE;
+  if (fire_fault (s, ESPY_SIM_STEP_MAGIC))
+    return FALSE;
+  if (memcmp (magic, espy_ota_magic, ESPY_OTA_MAGIC_LEN) != 0)
+    return fail_with (s, ESPY_OTA_RESPONSE_ERROR_MAGIC);
+  hello[1] = (guint8) s->ota_version;
+  if (write_all (s, hello, sizeof hello) != IO_OK)
+    return fail_silently (s);
+
+  if (!handshake_read (s, &features, 1))
+    return FALSE;
+  if (fire_fault (s, ESPY_SIM_STEP_FEATURES))
+    return FALSE;
+  /* 0x04/0x08 are ignored: no extended protocol here, so never 0x48. */
+  s->compressed = platform_is_esp8266 (s) && (features & ESPY_OTA_FEATURE_COMPRESSION);
+  if (send_byte (s, s->compressed ? ESPY_OTA_RESPONSE_SUPPORTS_COMPRESSION
+                                  : ESPY_OTA_RESPONSE_HEADER_OK) != IO_OK)
+    return fail_silently (s);
+
+  if (!have_password)
+    {
+      if (fire_fault (s, ESPY_SIM_STEP_AUTH))
+        return FALSE;
+      return send_byte (s, ESPY_OTA_RESPONSE_AUTH_OK) == IO_OK || fail_silently (s);
+    }
+
+  switch (s->generation)
+    {
+    case ESPY_SIM_GENERATION_2025_10:
+      if (features & ESPY_OTA_FEATURE_SHA256_AUTH)
+        hash = ESPY_OTA_HASH_SHA256;
+      break;
+    case ESPY_SIM_GENERATION_2026_1:
+      if (!(features & ESPY_OTA_FEATURE_SHA256_AUTH))
+        {
+          if (fire_fault (s, ESPY_SIM_STEP_AUTH))
+            return FALSE;
+          return fail_with (s, ESPY_OTA_RESPONSE_ERROR_AUTH_INVALID);
+        }
+      hash = ESPY_OTA_HASH_SHA256;
+      break;
+    case ESPY_SIM_GENERATION_2024_2:
+    default:
+      break;
+    }
+
+  hex_len = espy_ota_hash_hex_len (hash);
+  nonce = espy_ota_random_nonce (hash);
+  request = hash == ESPY_OTA_HASH_SHA256 ? ESPY_OTA_RESPONSE_REQUEST_SHA256_AUTH
+                                         : ESPY_OTA_RESPONSE_REQUEST_AUTH;
+  if (send_byte (s, request) != IO_OK || write_all (s, (const guint8 *) nonce, hex_len) != IO_OK)
+    return fail_silently (s);
+
+  cnonce = g_malloc0 (hex_len + 1);
+  response = g_malloc0 (hex_len + 1);
+  if (!handshake_read (s, (guint8 *) cnonce, hex_len) ||
+      !handshake_read (s, (guint8 *) response, hex_len))
+    return FALSE;
+
+  if (fire_fault (s, ESPY_SIM_STEP_AUTH))
+    return FALSE;
+  /* The device hashes the cnonce text as received. */
+  expected = espy_ota_auth_response (hash, s->password, nonce, cnonce);
+  if (is_2024 (s))
+    match = memcmp (expected, response, hex_len) == 0;  /* ASCII exact: uppercase fails */
+  else
+    match = g_ascii_strncasecmp (expected, response, hex_len) == 0;
+  if (!match)
+    return fail_with (s, ESPY_OTA_RESPONSE_ERROR_AUTH_INVALID);
+  return send_byte (s, ESPY_OTA_RESPONSE_AUTH_OK) == IO_OK || fail_silently (s);
+}
+
+/* Incremental inflate of a gzip upload (ESP8266 compressed mode). */
+typedef struct {
+  z_stream z;
+  gboolean initialized;
+  gboolean done;
+  gboolean failed;
+  GByteArray *out;
+} Inflater;
+
+static void
+inflater_feed (Inflater     *inf,
+               const guint8 *data,
+               gsize         len)
+{
+  guint8 chunk[16384];
+
+  if (inf->done || inf->failed)
+    return;
+  inf->z.next_in = (Bytef *) data;
+  inf->z.avail_in = (uInt) len;
+  while (inf->z.avail_in > 0 && !inf->done)
+    {
+      int ret;
+
+      inf->z.next_out = chunk;
+      inf->z.avail_out = sizeof chunk;
+      ret = inflate (&inf->z, Z_NO_FLUSH);
+      if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+        {
+          inf->failed = TRUE;
+          return;
+        }
+      g_byte_array_append (inf->out, chunk, sizeof chunk - inf->z.avail_out);
+      if (ret == Z_STREAM_END)
+        inf->done = TRUE;
+      else if (ret == Z_BUF_ERROR && inf->z.avail_out == sizeof chunk)
+        break;
+      if (inf->out->len > MAX_INFLATED)
+        {
+          inf->failed = TRUE;
+          return;
+        }
+    }
+}
+
+/* Steps 7 to 11. */
+static gboolean
+serve_update (Session *s)
+{
+  EspySimDevice *self = s->self;
+  guint8 buf[READ_CHUNK];
+  guint32 size;
+  char md5_hex[33] = { 0 };
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(GByteArray) raw = NULL;
+  Inflater inf = { 0 };
+  gboolean check_magic;
+  gboolean gzip = FALSE;
+  guint64 received = 0;
+  guint64 acked = 0;
+  guint block = 0;
+  guint fault_block;
+  gint64 data_start;
+  IoResult r;
+  gboolean ok = FALSE;
+
+  r = read_exact (s, buf, 4, scaled_deadline (s, is_2024 (s) ? SHORT_TIMEOUT_US : DATA_TIMEOUT_US));
+  if (r == IO_CANCELLED)
+    return fail_silently (s);
+  if (r != IO_OK)
+    return fail_with (s, ESPY_OTA_RESPONSE_ERROR_UNKNOWN);  /* pending code before prepare */
+  size = ((guint32) buf[0] << 24) | ((guint32) buf[1] << 16) | ((guint32) buf[2] << 8) | buf[3];
+
+  if (fire_fault (s, ESPY_SIM_STEP_PREPARE))
+    return FALSE;
+  if (size == 0)
+    return fail_with (s, ESPY_OTA_RESPONSE_ERROR_UPDATE_PREPARE);
+  if (s->max_image_size > 0 && size > s->max_image_size)
+    return fail_with (s, not_enough_space_code (s));
+  if (s->erase_ms_per_mib > 0 &&
+      !sleep_until (self, g_get_monotonic_time () +
+                    (gint64) ((guint64) s->erase_ms_per_mib * size * 1000 / MIB)))
+    return fail_silently (s);
+  if (send_byte (s, ESPY_OTA_RESPONSE_UPDATE_PREPARE_OK) != IO_OK)
+    return fail_silently (s);
+
+  /* From here the device's pending error code is 0x00. */
+  r = read_exact (s, (guint8 *) md5_hex, 32, scaled_deadline (s, is_2024 (s) ? SHORT_TIMEOUT_US
+                                                                              : DATA_TIMEOUT_US));
+  if (r == IO_CANCELLED)
+    return fail_silently (s);
+  if (r != IO_OK)
+    return fail_with (s, ESPY_OTA_RESPONSE_OK);
+  if (fire_fault (s, ESPY_SIM_STEP_MD5))
+    return FALSE;
+  if (send_byte (s, ESPY_OTA_RESPONSE_BIN_MD5_OK) != IO_OK)
+    return fail_silently (s);
+
+  check_magic = platform_is (s, "ESP32") || platform_is_esp8266 (s);
+  fault_block = (espy_ota_ack_count (size) + 1) / 2;
+  raw = g_byte_array_sized_new (MIN (size, ESPY_OTA_MAX_IMAGE_SIZE));
+  inf.out = g_byte_array_new ();
+  data_start = g_get_monotonic_time ();
+
+  while (received < size)
+    {
+      gsize n = 0;
+      gboolean first = received == 0;
+
+      /* 2024 has no timeout in the data loop. */
+      r = read_some (s, buf, MIN (sizeof buf, size - received),
+                     is_2024 (s) ? -1 : scaled_deadline (s, DATA_TIMEOUT_US), &n);
+      if (r == IO_CANCELLED)
+        goto silent;
+      if (r != IO_OK)
+        {
+          fail_with (s, ESPY_OTA_RESPONSE_OK);
+          goto out;
+        }
+      g_checksum_update (md5, buf, n);
+
+      if (first && s->compressed && buf[0] == 0x1F)
+        {
+          gzip = TRUE;
+          if (inflateInit2 (&inf.z, 16 + MAX_WBITS) != Z_OK)
+            {
+              fail_with (s, ESPY_OTA_RESPONSE_ERROR_WRITING_FLASH);
+              goto out;
+            }
+          inf.initialized = TRUE;
+        }
+      if (gzip)
+        {
+          gboolean had_output = inf.out->len > 0;
+
+          inflater_feed (&inf, buf, n);
+          /* The image magic shows once the first inflated byte does. */
+          if (!had_output && inf.out->len > 0 && inf.out->data[0] != 0xE9)
+            {
+              fail_with (s, ESPY_OTA_RESPONSE_ERROR_WRITING_FLASH);
+              goto out;
+            }
+        }
+      else
+        {
+          /* ESP-IDF answers a wrong image with 0x80, Arduino ESP8266 0x83,
+           * in place of the first ack. */
+          if (first && check_magic && buf[0] != 0xE9)
+            {
+              fail_with (s, platform_is_esp8266 (s) ? ESPY_OTA_RESPONSE_ERROR_WRITING_FLASH
+                                                    : ESPY_OTA_RESPONSE_ERROR_MAGIC);
+              goto out;
+            }
+          g_byte_array_append (raw, buf, n);
+        }
+      received += n;
+
+      /* Flash writes take time: never get ahead of the rate. */
+      if (s->flash_rate > 0 &&
+          !sleep_until (self, data_start + (gint64) (received * G_USEC_PER_SEC / s->flash_rate)))
+        goto silent;
+
+      /* Acks count bytes received, never client writes. */
+      while (acked + ESPY_OTA_BLOCK_SIZE <= received || (received == size && acked < size))
+        {
+          block++;
+          if (block == fault_block && fire_fault (s, ESPY_SIM_STEP_DATA))
+            goto out;
+          if (s->ota_version >= 2 && send_byte (s, ESPY_OTA_RESPONSE_CHUNK_OK) != IO_OK)
+            goto silent;
+          acked += ESPY_OTA_BLOCK_SIZE;
+        }
+    }
+
+  if (fire_fault (s, ESPY_SIM_STEP_RECEIVE))
+    goto out;
+  if (send_byte (s, ESPY_OTA_RESPONSE_RECEIVE_OK) != IO_OK)
+    goto silent;
+
+  if (fire_fault (s, ESPY_SIM_STEP_END))
+    goto out;
+  if (g_ascii_strncasecmp (g_checksum_get_string (md5), md5_hex, 32) != 0)
+    {
+      /* Arduino reports it as a failed end; 2026.1 has its own code. */
+      fail_with (s, s->generation == ESPY_SIM_GENERATION_2026_1 ? ESPY_OTA_RESPONSE_ERROR_MD5_MISMATCH
+                                                                : ESPY_OTA_RESPONSE_ERROR_UPDATE_END);
+      goto out;
+    }
+  if (gzip && (!inf.done || inf.failed || inf.out->len == 0))
+    {
+      fail_with (s, ESPY_OTA_RESPONSE_ERROR_UPDATE_END);
+      goto out;
+    }
+  if (send_byte (s, ESPY_OTA_RESPONSE_UPDATE_END_OK) != IO_OK)
+    goto silent;
+
+  /* The end ack is optional: the device tolerates its absence. */
+  read_exact (s, buf, 1, scaled_deadline (s, SHORT_TIMEOUT_US));
+
+  s->image = gzip ? g_byte_array_free_to_bytes (g_steal_pointer (&inf.out))
+                  : g_byte_array_free_to_bytes (g_steal_pointer (&raw));
+  s->code = ESPY_OTA_RESPONSE_UPDATE_END_OK;
+  ok = TRUE;
+  goto out;
+
+silent:
+  fail_silently (s);
+out:
+  if (inf.initialized)
+    inflateEnd (&inf.z);
+  if (inf.out != NULL)
+    g_byte_array_unref (inf.out);
+  return ok;
+}
+
+/* Keeps the socket open, reading and writing nothing, until the client
+ * closes it or the device stops. */
+static void
+stall (Session *s)
+{
+  GPollFD fds[2] = { { 0 } };
+  gboolean have_cancel_fd;
+
+  fds[0].fd = g_socket_get_fd (s->socket);
+  fds[0].events = POLLRDHUP;  /* peer closed, even with unread data */
+  have_cancel_fd = g_cancellable_make_pollfd (s->cancellable, &fds[1]);
+  for (;;)
+    {
+      int ret;
+
+      fds[0].revents = 0;
+      fds[1].revents = 0;
+      ret = g_poll (fds, have_cancel_fd ? 2 : 1, -1);
+      if (ret < 0 && errno == EINTR)
+        continue;
+      break;
+    }
+  if (have_cancel_fd)
+    g_cancellable_release_fd (s->cancellable);
+}
+
+static void
+close_session (Session *s)
+{
+  guint8 buf[READ_CHUNK];
+  gint64 end = g_get_monotonic_time () + LINGER_US;
+
+  if (s->stall && !g_cancellable_is_cancelled (s->cancellable))
+    stall (s);
+
+  if (!g_cancellable_is_cancelled (s->cancellable))
+    {
+      /* Half-close and drain, so what we sent is read, not reset away. */
+      g_socket_shutdown (s->socket, FALSE, TRUE, NULL);
+      for (;;)
+        {
+          gsize n;
+
+          if (read_some (s, buf, sizeof buf, end, &n) != IO_OK)
+            break;
+        }
+    }
+  g_socket_close (s->socket, NULL);
+}
+
+/* Listening again on the same port(s), or not at all if stopped. */
+static void
+reboot (EspySimDevice *self,
+        const char    *new_version,
+        const char    *new_compilation_time)
+{
+  gint64 boot_end;
+
+  sleep_until (self, g_get_monotonic_time () + REBOOT_DELAY_US);
+
+  g_mutex_lock (&self->mutex);
+  self->busy = FALSE;
+  if (self->stopping)
+    {
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
+  /* Every connection dies with the reboot, waiting ones included. */
+  self->boot_id++;
+  set_state_locked (self, ESPY_SIM_STATE_REBOOTING);
+  g_cancellable_cancel (self->listen_cancellable);
+  g_cond_broadcast (&self->cond);
+  while (self->n_accepting > 0)
+    g_cond_wait (&self->cond, &self->mutex);
+  boot_end = g_get_monotonic_time () + (gint64) self->boot_ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_unlock (&self->mutex);
+
+  if (!sleep_until (self, boot_end))
+    return;
+
+  g_mutex_lock (&self->mutex);
+  if (!self->stopping)
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->version = new_version;
+      self->compilation_time = new_compilation_time;
+      g_clear_object (&self->listen_cancellable);
+      self->listen_cancellable = g_cancellable_new ();
+      /* The old listeners are closed; retry briefly if the port is slow to free. */
+      for (guint attempt = 0; !listen_locked (self, &error) && attempt < 20; attempt++)
+        {
+          gint64 retry = g_get_monotonic_time () + 100 * G_TIME_SPAN_MILLISECOND;
+
+          g_clear_error (&error);
+          while (!self->stopping && g_get_monotonic_time () < retry)
+            g_cond_wait_until (&self->cond, &self->mutex, retry);
+          if (self->stopping)
+            break;
+        }
+      if (error != NULL)
+        {
+          g_message ("espy-sim: %s could not listen again after reboot: %s", self->name, error->message);
+          set_state_locked (self, ESPY_SIM_STATE_STOPPED);
+        }
+      else if (!self->stopping)
+        set_state_locked (self, ESPY_SIM_STATE_RUNNING);
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+run_session (EspySimDevice *self,
+             Job           *job)
+{
+  Session s = { 0 };
+  gboolean ok;
+  gboolean handshake_ok;
+  int one = 1;
+
+  g_mutex_lock (&self->mutex);
+  /* One OTA client at a time: the next one hears nothing meanwhile. */
+  while (self->busy && !self->stopping && self->boot_id == job->boot_id)
+    g_cond_wait (&self->cond, &self->mutex);
+  if (self->stopping || self->boot_id != job->boot_id)
+    {
+      g_mutex_unlock (&self->mutex);
+      g_socket_close (job->socket, NULL);
+      return;
+    }
+  self->busy = TRUE;
+  s.self = self;
+  s.socket = job->socket;
+  s.cancellable = g_object_ref (self->cancellable);
+  s.generation = self->generation;
+  s.ota_version = self->ota_version;
+  s.platform = g_strdup (self->platform);
+  s.password = g_strdup (self->password);
+  s.flash_rate = self->flash_rate;
+  s.erase_ms_per_mib = self->erase_ms_per_mib;
+  s.timeout_scale = self->timeout_scale;
+  s.max_image_size = self->max_image_size;
+  s.faults = g_array_copy (self->faults);
+  g_mutex_unlock (&self->mutex);
+
+  /* ESPHome sets TCP_NODELAY on the OTA client socket: acks go out at once. */
+  setsockopt (g_socket_get_fd (s.socket), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  s.handshake_deadline = scaled_deadline (&s, HANDSHAKE_US);
+
+  handshake_ok = serve_handshake (&s);
+  if (handshake_ok)
+    {
+      g_mutex_lock (&self->mutex);
+      set_state_locked (self, ESPY_SIM_STATE_UPDATING);
+      g_mutex_unlock (&self->mutex);
+    }
+  ok = handshake_ok && serve_update (&s);
+  close_session (&s);
+
+  if (ok)
+    {
+      g_autofree char *marker_version = NULL;
+      g_autofree char *marker_time = NULL;
+      g_autofree char *fresh_time = NULL;
+      const char *new_version;
+      const char *new_time;
+
+      espy_sim_image_parse_marker (s.image, &marker_version, &marker_time);
+      if (marker_time == NULL)
+        fresh_time = espy_sim_compilation_time_now ();
+
+      g_mutex_lock (&self->mutex);
+      self->upload_count++;
+      g_clear_pointer (&self->prev_image, g_bytes_unref);
+      self->prev_image = self->last_image;
+      self->last_image = g_bytes_ref (s.image);
+      new_version = marker_version != NULL ? g_intern_string (marker_version) : self->version;
+      new_time = g_intern_string (marker_time != NULL ? marker_time : fresh_time);
+      g_mutex_unlock (&self->mutex);
+
+      post_upload_finished (self, TRUE, ESPY_OTA_RESPONSE_UPDATE_END_OK);
+      reboot (self, new_version, new_time);
+    }
+  else
+    {
+      if (s.got_bytes && !g_cancellable_is_cancelled (s.cancellable))
+        post_upload_finished (self, FALSE, s.code);
+      g_mutex_lock (&self->mutex);
+      self->busy = FALSE;
+      if (!self->stopping && self->state == ESPY_SIM_STATE_UPDATING)
+        set_state_locked (self, ESPY_SIM_STATE_RUNNING);
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->mutex);
+    }
+
+  g_clear_pointer (&s.image, g_bytes_unref);
+  g_clear_pointer (&s.faults, g_array_unref);
+  g_free (s.platform);
+  g_free (s.password);
+  g_object_unref (s.cancellable);
+}
+
+static void
+run_accept (EspySimDevice *self,
+            Job           *job)
+{
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) client = g_socket_accept (job->socket, job->cancellable, &error);
+
+      if (client == NULL)
+        {
+          if (g_cancellable_is_cancelled (job->cancellable))
+            break;
+          /* ECONNABORTED and friends: try again, but do not spin. */
+          g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+          continue;
+        }
+
+      g_mutex_lock (&self->mutex);
+      if (self->stopping || g_cancellable_is_cancelled (job->cancellable))
+        {
+          g_mutex_unlock (&self->mutex);
+          g_socket_close (client, NULL);
+          break;
+        }
+      self->connection_count++;
+      {
+        Job *session = g_new0 (Job, 1);
+
+        session->socket = g_steal_pointer (&client);
+        session->boot_id = self->boot_id;
+        g_thread_pool_push (self->pool, session, NULL);
+      }
+      g_mutex_unlock (&self->mutex);
+    }
+
+  g_socket_close (job->socket, NULL);
+  g_mutex_lock (&self->mutex);
+  self->n_accepting--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+pool_func (gpointer data,
+           gpointer user_data)
+{
+  Job *job = data;
+  EspySimDevice *self = user_data;
+
+  if (job->accept)
+    run_accept (self, job);
+  else
+    run_session (self, job);
+  g_clear_object (&job->socket);
+  g_clear_object (&job->cancellable);
+  g_free (job);
+}
+
+static GSocket *
+listen_on (const char  *address,
+           guint16      port,
+           GError     **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, port);
+  g_autoptr(GSocket) sock = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, error);
+
+  if (sock == NULL)
+    return NULL;
+  /* allow_reuse: the port must be ours again right after a reboot, while
+   * closed sessions sit in TIME_WAIT. */
+  if (!g_socket_bind (sock, addr, TRUE, error) || !g_socket_listen (sock, error))
+    return NULL;
+  return g_steal_pointer (&sock);
+}
+
+static void
+push_accept_locked (EspySimDevice *self,
+                    GSocket       *sock)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->accept = TRUE;
+  job->socket = sock;
+  job->cancellable = g_object_ref (self->listen_cancellable);
+  self->n_accepting++;
+  g_thread_pool_push (self->pool, job, NULL);
+}
+
+static gboolean
+listen_locked (EspySimDevice  *self,
+               GError        **error)
+{
+  g_autoptr(GSocket) v4 = listen_on ("127.0.0.1", self->ota_port, error);
+  GSocket *v6;
+
+  if (v4 == NULL)
+    return FALSE;
+  if (self->ota_port == 0)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (v4, error);
+
+      if (local == NULL)
+        return FALSE;
+      self->ota_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  /* ::1 is a bonus: hosts without IPv6 just do without. */
+  v6 = listen_on ("::1", self->ota_port, NULL);
+
+  push_accept_locked (self, g_steal_pointer (&v4));
+  if (v6 != NULL)
+    push_accept_locked (self, v6);
+  return TRUE;
+}
+
+gboolean
+espy_sim_device_start (EspySimDevice  *self,
+                       GError        **error)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_mutex_lock (&self->mutex);
+  if (self->pool != NULL)
+    {
+      g_mutex_unlock (&self->mutex);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Simulated device %s is already running", self->name);
+      return FALSE;
+    }
+  self->pool = g_thread_pool_new (pool_func, self, -1, FALSE, error);
+  if (self->pool == NULL)
+    {
+      g_mutex_unlock (&self->mutex);
+      return FALSE;
+    }
+  self->cancellable = g_cancellable_new ();
+  self->listen_cancellable = g_cancellable_new ();
+  self->context = g_main_context_ref_thread_default ();
+  self->notifier = g_atomic_rc_box_new0 (Notifier);
+  self->notifier->owner = self;
+  self->upload_count = 0;
+  self->connection_count = 0;
+  self->busy = FALSE;
+  self->stopping = FALSE;
+
+  if (!listen_locked (self, error))
+    {
+      g_mutex_unlock (&self->mutex);
+      espy_sim_device_stop (self);
+      return FALSE;
+    }
+  self->state = ESPY_SIM_STATE_RUNNING;
+  g_mutex_unlock (&self->mutex);
+
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (guint) ESPY_SIM_STATE_RUNNING);
+  return TRUE;
+}
+
+void
+espy_sim_device_stop (EspySimDevice *self)
+{
+  GThreadPool *pool;
+  gboolean was_running;
+
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+
+  g_mutex_lock (&self->mutex);
+  pool = g_steal_pointer (&self->pool);
+  if (pool == NULL)
+    {
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
+  self->stopping = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->listen_cancellable);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  /* Every task waits only on cancellable I/O or on cond with a stopping
+   * check, so this returns promptly. */
+  g_thread_pool_free (pool, FALSE, TRUE);
+
+  g_mutex_lock (&self->mutex);
+  was_running = self->state != ESPY_SIM_STATE_STOPPED;
+  self->state = ESPY_SIM_STATE_STOPPED;
+  self->stopping = FALSE;
+  self->busy = FALSE;
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->listen_cancellable);
+  self->notifier->owner = NULL;
+  g_clear_pointer (&self->notifier, g_atomic_rc_box_release);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_mutex_unlock (&self->mutex);
+
+  if (was_running)
+    g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (guint) ESPY_SIM_STATE_STOPPED);
+}
+
+static void
+espy_sim_device_dispose (GObject *object)
+{
+  EspySimDevice *self = ESPY_SIM_DEVICE (object);
+
+  /* Quietly: no signals to a dying object. */
+  g_mutex_lock (&self->mutex);
+  if (self->notifier != NULL)
+    self->notifier->owner = NULL;
+  self->state = ESPY_SIM_STATE_STOPPED;
+  g_mutex_unlock (&self->mutex);
+  espy_sim_device_stop (self);
+
+  G_OBJECT_CLASS (espy_sim_device_parent_class)->dispose (object);
+}
+
+static void
+espy_sim_device_finalize (GObject *object)
+{
+  EspySimDevice *self = ESPY_SIM_DEVICE (object);
+
+  g_free (self->name);
+  g_free (self->friendly_name);
+  g_free (self->platform);
+  g_free (self->board);
+  g_free (self->password);
+  g_clear_pointer (&self->faults, g_array_unref);
+  g_clear_pointer (&self->last_image, g_bytes_unref);
+  g_clear_pointer (&self->prev_image, g_bytes_unref);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (espy_sim_device_parent_class)->finalize (object);
+}
+
+static void
+espy_sim_device_class_init (EspySimDeviceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = espy_sim_device_dispose;
+  object_class->finalize = espy_sim_device_finalize;
+
+  /**
+   * EspySimDevice::state-changed:
+   * @state: the new #EspySimState
+   */
+  signals[SIGNAL_STATE_CHANGED] =
+    g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+
+  /**
+   * EspySimDevice::upload-finished:
+   * @ok: whether the device accepted the image
+   * @code: 0x45 on success, else the byte the device ended with
+   */
+  signals[SIGNAL_UPLOAD_FINISHED] =
+    g_signal_new ("upload-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_UCHAR);
+}
+
+static void
+espy_sim_device_init (EspySimDevice *self)
+{
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  self->platform = g_strdup ("ESP32");
+  self->board = g_strdup ("esp32dev");
+  self->version = g_intern_static_string ("2025.10.3");
+  self->compilation_time = g_intern_static_string ("Oct 20 2025, 10:00:00");
+  self->generation = ESPY_SIM_GENERATION_2025_10;
+  self->ota_version = 2;
+  self->boot_ms = 500;
+  self->timeout_scale = 100;
+  self->faults = g_array_new (FALSE, FALSE, sizeof (Fault));
+  self->state = ESPY_SIM_STATE_STOPPED;
+}
+
+EspySimDevice *
+espy_sim_device_new (const char *name)
+{
+  EspySimDevice *self;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  self = g_object_new (ESPY_TYPE_SIM_DEVICE, NULL);
+  self->name = g_strdup (name);
+  return self;
+}
+
+/* Setters and getters */
+
+#define SET_STRING(field, value)            \
+  G_STMT_START {                            \
+    g_mutex_lock (&self->mutex);            \
+    g_free (self->field);                   \
+    self->field = g_strdup (value);         \
+    g_mutex_unlock (&self->mutex);          \
+  } G_STMT_END
+
+#define SET_VALUE(field, value)             \
+  G_STMT_START {                            \
+    g_mutex_lock (&self->mutex);            \
+    self->field = (value);                  \
+    g_mutex_unlock (&self->mutex);          \
+  } G_STMT_END
+
+void
+espy_sim_device_set_friendly_name (EspySimDevice *self,
+                                   const char    *friendly_name)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_STRING (friendly_name, friendly_name);
+}
+
+void
+espy_sim_device_set_platform (EspySimDevice *self,
+                              const char    *platform)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (platform != NULL);
+  SET_STRING (platform, platform);
+}
+
+void
+espy_sim_device_set_board (EspySimDevice *self,
+                           const char    *board)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_STRING (board, board);
+}
+
+void
+espy_sim_device_set_version (EspySimDevice *self,
+                             const char    *esphome_version)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (esphome_version != NULL);
+  SET_VALUE (version, g_intern_string (esphome_version));
+}
+
+void
+espy_sim_device_set_compilation_time (EspySimDevice *self,
+                                      const char    *compilation_time)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (compilation_time != NULL);
+  SET_VALUE (compilation_time, g_intern_string (compilation_time));
+}
+
+void
+espy_sim_device_set_generation (EspySimDevice     *self,
+                                EspySimGeneration  generation)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (generation <= ESPY_SIM_GENERATION_2026_1);
+  SET_VALUE (generation, generation);
+}
+
+void
+espy_sim_device_set_ota_version (EspySimDevice *self,
+                                 guint          version)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (version == 1 || version == 2);
+  SET_VALUE (ota_version, version);
+}
+
+void
+espy_sim_device_set_password (EspySimDevice *self,
+                              const char    *password)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  if (self->password != NULL)
+    explicit_bzero (self->password, strlen (self->password));
+  g_free (self->password);
+  self->password = g_strdup (password);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_set_ota_port (EspySimDevice *self,
+                              guint16        port)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_VALUE (ota_port, port);
+}
+
+void
+espy_sim_device_set_flash_rate (EspySimDevice *self,
+                                guint64        bytes_per_s)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_VALUE (flash_rate, bytes_per_s);
+}
+
+void
+espy_sim_device_set_erase_ms_per_mib (EspySimDevice *self,
+                                      guint          ms)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_VALUE (erase_ms_per_mib, ms);
+}
+
+void
+espy_sim_device_set_boot_ms (EspySimDevice *self,
+                             guint          ms)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_VALUE (boot_ms, ms);
+}
+
+void
+espy_sim_device_set_timeout_scale (EspySimDevice *self,
+                                   guint          percent)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (percent > 0);
+  SET_VALUE (timeout_scale, percent);
+}
+
+void
+espy_sim_device_set_max_image_size (EspySimDevice *self,
+                                    gsize          size)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  SET_VALUE (max_image_size, size);
+}
+
+void
+espy_sim_device_add_fault (EspySimDevice    *self,
+                           EspySimStep       step,
+                           EspySimFaultKind  kind,
+                           guint8            error_byte)
+{
+  Fault fault = { step, kind, error_byte };
+
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (step <= ESPY_SIM_STEP_END);
+  g_return_if_fail (kind <= ESPY_SIM_FAULT_GARBAGE);
+
+  g_mutex_lock (&self->mutex);
+  g_array_append_val (self->faults, fault);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_clear_faults (EspySimDevice *self)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  g_array_set_size (self->faults, 0);
+  g_mutex_unlock (&self->mutex);
+}
+
+const char *
+espy_sim_device_get_name (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->name;
+}
+
+/* The string getters below are meant for configuration read back on the
+ * main thread; the fields change only through their setters. */
+const char *
+espy_sim_device_get_friendly_name (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->friendly_name;
+}
+
+const char *
+espy_sim_device_get_platform (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->platform;
+}
+
+const char *
+espy_sim_device_get_board (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->board;
+}
+
+guint16
+espy_sim_device_get_ota_port (EspySimDevice *self)
+{
+  guint16 port;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), 0);
+  g_mutex_lock (&self->mutex);
+  port = self->ota_port;
+  g_mutex_unlock (&self->mutex);
+  return port;
+}
+
+EspySimState
+espy_sim_device_get_state (EspySimDevice *self)
+{
+  EspySimState state;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), ESPY_SIM_STATE_STOPPED);
+  g_mutex_lock (&self->mutex);
+  state = self->state;
+  g_mutex_unlock (&self->mutex);
+  return state;
+}
+
+const char *
+espy_sim_device_get_version (EspySimDevice *self)
+{
+  const char *version;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  g_mutex_lock (&self->mutex);
+  version = self->version;  /* interned: valid forever */
+  g_mutex_unlock (&self->mutex);
+  return version;
+}
+
+const char *
+espy_sim_device_get_compilation_time (EspySimDevice *self)
+{
+  const char *compilation_time;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  g_mutex_lock (&self->mutex);
+  compilation_time = self->compilation_time;
+  g_mutex_unlock (&self->mutex);
+  return compilation_time;
+}
+
+guint
+espy_sim_device_get_upload_count (EspySimDevice *self)
+{
+  guint count;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), 0);
+  g_mutex_lock (&self->mutex);
+  count = self->upload_count;
+  g_mutex_unlock (&self->mutex);
+  return count;
+}
+
+GBytes *
+espy_sim_device_get_last_image (EspySimDevice *self)
+{
+  GBytes *image;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  g_mutex_lock (&self->mutex);
+  image = self->last_image;
+  g_mutex_unlock (&self->mutex);
+  return image;
+}
+
+guint
+espy_sim_device_get_connection_count (EspySimDevice *self)
+{
+  guint count;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), 0);
+  g_mutex_lock (&self->mutex);
+  count = self->connection_count;
+  g_mutex_unlock (&self->mutex);
+  return count;
+}

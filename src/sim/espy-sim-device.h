@@ -67,6 +67,13 @@ GBytes  *espy_sim_make_image  (gsize        size,
                                const char  *compilation_time,
                                guint32      seed);
 
+/* Finds the marker in IMAGE (already decompressed) and returns its fields;
+ * COMPILATION_TIME is NULL when the marker has none. FALSE without a marker
+ * or without a version in it. Either out pointer may be NULL. */
+gboolean espy_sim_image_parse_marker (GBytes      *image,
+                                      char       **version,
+                                      char       **compilation_time);
+
 #define ESPY_TYPE_SIM_DEVICE (espy_sim_device_get_type ())
 G_DECLARE_FINAL_TYPE (EspySimDevice, espy_sim_device, ESPY, SIM_DEVICE, GObject)
 
@@ -121,17 +128,27 @@ gboolean          espy_sim_device_start                (EspySimDevice     *self,
 void              espy_sim_device_stop                 (EspySimDevice     *self);
 
 const char       *espy_sim_device_get_name             (EspySimDevice     *self);
+const char       *espy_sim_device_get_friendly_name    (EspySimDevice     *self);
+const char       *espy_sim_device_get_platform         (EspySimDevice     *self);
+const char       *espy_sim_device_get_board            (EspySimDevice     *self);
 guint16           espy_sim_device_get_ota_port         (EspySimDevice     *self);
 EspySimState      espy_sim_device_get_state            (EspySimDevice     *self);
 const char       *espy_sim_device_get_version          (EspySimDevice     *self);
 const char       *espy_sim_device_get_compilation_time (EspySimDevice     *self);
 /* Successful uploads since start. */
 guint             espy_sim_device_get_upload_count     (EspySimDevice     *self);
-/* The image of the last successful upload, decompressed. */
+/* The image of the last successful upload, decompressed (transfer none; it
+ * stays valid at least until the next successful upload ends). */
 GBytes           *espy_sim_device_get_last_image       (EspySimDevice     *self);
 /* Connections accepted, including silent second clients. */
 guint             espy_sim_device_get_connection_count (EspySimDevice     *self);
 
-/* Signals: ::state-changed (EspySimState), ::upload-finished (gboolean ok, guint8 code). */
+/* Signals: ::state-changed (EspySimState), ::upload-finished (gboolean ok, guint8 code).
+ * Both are emitted on the main context that was thread-default when
+ * espy_sim_device_start() was called, in the order things happened on the
+ * wire; the getters above are up to date even before the signal arrives.
+ * ::upload-finished fires once per served session that received at least
+ * one byte: ok TRUE with 0x45, or FALSE with the last byte the device sent
+ * (its error code; 0x00 when it closed without one, or sent 0x00). */
 
 G_END_DECLS

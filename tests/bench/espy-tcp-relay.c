@@ -151,6 +151,11 @@ pipe_reader (gpointer data)
       Chunk *chunk;
 
       n = g_socket_receive (pipe->src, (char *) buf, READ_SIZE, conn->cancellable, &error);
+      /* The relay's kernel ends the sender's TCP: a delayed ACK from it would
+       * hold a Nagle sender (the OTA data phase runs without TCP_NODELAY)
+       * for up to 40 ms more than the delay modelled. Linux leaves
+       * quick-ack mode by itself, so ask again after every read. */
+      g_socket_set_option (pipe->src, IPPROTO_TCP, TCP_QUICKACK, 1, NULL);
       now = g_get_monotonic_time ();
       /* EOF, a reset and cancellation all end this direction: the far end
        * sees a half-close, as it would when a real peer goes away. */
