@@ -892,6 +892,9 @@ attempt_start (GTask *task)
   set_stage (self, ESPY_OTA_STAGE_CONNECT);
 
   g_socket_client_set_timeout (client, 0);
+  /* Devices sit on the local network: never route them through a proxy
+   * (and don't pay for a proxy lookup on every connect). */
+  g_socket_client_set_enable_proxy (client, FALSE);
   up->handshake_deadline_us = g_get_monotonic_time () + (gint64) self->handshake_timeout_ms * 1000;
   watchdog_arm (up, self->handshake_timeout_ms);
   g_socket_client_connect_to_host_async (client, self->host, self->port, up->attempt_cancellable,
@@ -1168,8 +1171,6 @@ data_write_done (GObject      *source,
   else
     {
       up->write_done = TRUE;
-      /* Flush the tail at once, as the reference client does for the final acks. */
-      set_tcp_nodelay (up, TRUE);
       if (self->protocol_version == 1)
         {
           up->expect = EXPECT_RECEIVE_OK;
@@ -1205,8 +1206,9 @@ data_phase_start (GTask *task)
   GSocket *socket = g_socket_connection_get_socket (up->connection);
 
   set_stage (up->self, ESPY_OTA_STAGE_UPLOAD);
-  /* Bulk transfer settings of the reference client. */
-  set_tcp_nodelay (up, FALSE);
+  /* The reference client turns Nagle back on here. We keep TCP_NODELAY:
+   * every write is a whole 8 KiB block, so Nagle would only hold back each
+   * block's last partial segment until the device's (delayed) TCP ACK. */
   g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, 64 * 1024, NULL);
 
   up->offset = 0;

@@ -296,6 +296,8 @@ relay_connection (EspyTcpRelay *self,
   static const char *const names[] = { "espy-relay-up-r", "espy-relay-up-w",
                                        "espy-relay-down-r", "espy-relay-down-w" };
 
+  /* A loopback hop: a proxy lookup would only add time (and libproxy). */
+  g_socket_client_set_enable_proxy (socket_client, FALSE);
   target = g_socket_client_connect_to_host (socket_client, self->target_host, self->target_port,
                                             self->cancellable, &error);
   if (target == NULL)
