@@ -108,6 +108,7 @@ typedef struct
   gboolean reading;
   GError *write_error;      /* held until the reader has had a chance to see the device's byte */
   guint write_error_grace_id;
+  gboolean end_ack_due;
   gboolean finished;
 } Upload;
 
@@ -1000,6 +1001,20 @@ end_ack_sent (GTask *task)
   finish_task (task, NULL);
 }
 
+/* Our end acknowledgement; the device tolerates its absence. The device's
+ * answers can overtake the completion of our last write, and a stream takes
+ * one write at a time, so this waits for that write to finish. */
+static void
+send_end_ack_when_idle (GTask *task)
+{
+  Upload *up = g_task_get_task_data (task);
+
+  if (!up->end_ack_due || up->writing)
+    return;
+  up->end_ack_due = FALSE;
+  write_bytes (task, g_bytes_new_static ("\0", 1), end_ack_sent);
+}
+
 /* Handles one byte from the device during the data and verify phases. */
 static gboolean
 data_handle_byte (GTask  *task,
@@ -1018,6 +1033,8 @@ data_handle_byte (GTask  *task,
         }
       up->acks++;
       self->bytes_acked = MIN ((guint64) up->acks * ESPY_OTA_BLOCK_SIZE, (guint64) up->size);
+      /* The ack can overtake our own write callback. */
+      self->bytes_sent = MAX (self->bytes_sent, self->bytes_acked);
       emit_progress (self);
       if (up->acks == up->acks_expected)
         {
@@ -1045,8 +1062,8 @@ data_handle_byte (GTask  *task,
         }
       up->expect = EXPECT_NOTHING;
       watchdog_stop (up);
-      /* Our end acknowledgement; the device tolerates its absence. */
-      write_bytes (task, g_bytes_new_static ("\0", 1), end_ack_sent);
+      up->end_ack_due = TRUE;
+      send_end_ack_when_idle (task);
       return FALSE;
 
     case EXPECT_NOTHING:
@@ -1154,7 +1171,7 @@ data_write_done (GObject      *source,
     }
 
   up->offset += written;
-  self->bytes_sent = up->offset;
+  self->bytes_sent = MAX (self->bytes_sent, up->offset);
   up->blocks_written++;
   if (self->protocol_version == 1)
     {
@@ -1168,6 +1185,8 @@ data_write_done (GObject      *source,
 
   if (up->offset < up->size)
     data_write_more (task);
+  else if (up->end_ack_due)
+    send_end_ack_when_idle (task);
   else
     {
       up->write_done = TRUE;
