@@ -164,8 +164,17 @@ make_factory (guint8 first,
     }
   else
     data[0] = first;
-  data[0x8000] = 0xAA;
-  data[0x8001] = 0x50;
+  if (size >= 0x8000 + 32)
+    {
+      /* First entry as esptool writes it: app, factory, at 0x10000. */
+      static const guint8 entry[] = { 0xAA, 0x50, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00 };
+      memcpy (data + 0x8000, entry, sizeof entry);
+    }
+  else if (size >= 0x8002)
+    {
+      data[0x8000] = 0xAA;
+      data[0x8001] = 0x50;
+    }
   return g_bytes_new_take (data, size);
 }
 
@@ -196,6 +205,27 @@ test_factory (void)
   image3 = espy_firmware_image_new_from_bytes (short_one, "short.bin", &error);
   g_assert_no_error (error);
   g_assert_cmpint (espy_firmware_image_get_kind (image3), ==, ESPY_FIRMWARE_KIND_ESP_APP);
+}
+
+/* An app image whose bytes at 0x8000 happen to be AA 50 but no partition
+ * entry follows is still an app image. */
+static void
+test_factory_magic_by_chance (void)
+{
+  guint8 *data = g_malloc0 (0x20000);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EspyFirmwareImage) image = NULL;
+
+  data[0] = 0xE9;
+  data[0x8000] = 0xAA;
+  data[0x8001] = 0x50;
+  data[0x8002] = 0x7F;   /* no such partition type */
+  data[0x8004] = 0x34;   /* offset not on a 4 KiB boundary */
+  bytes = g_bytes_new_take (data, 0x20000);
+  image = espy_firmware_image_new_from_bytes (bytes, "app.bin", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (espy_firmware_image_get_kind (image), ==, ESPY_FIRMWARE_KIND_ESP_APP);
 }
 
 static void
@@ -511,6 +541,7 @@ main (int   argc,
   g_test_add_func ("/firmware/check/empty", test_empty);
   g_test_add_func ("/firmware/check/too-large", test_too_large);
   g_test_add_func ("/firmware/check/factory", test_factory);
+  g_test_add_func ("/firmware/check/factory-magic-by-chance", test_factory_magic_by_chance);
   g_test_add_func ("/firmware/check/not-firmware", test_not_firmware);
   g_test_add_func ("/firmware/check/gzip", test_gzip);
   g_test_add_func ("/firmware/check/uf2", test_uf2);

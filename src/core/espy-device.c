@@ -7,6 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <gio/gio.h>
+#include <string.h>
 
 #include "espy-ota-protocol.h"
 #include "espy-version.h"
@@ -61,7 +62,6 @@ enum {
   PROP_CONFIG_PATH,
   PROP_ONLINE,
   PROP_REACHABILITY,
-  PROP_LAST_ONLINE,
   PROP_SOURCES,
   PROP_UPDATE_AVAILABLE,
   PROP_UPDATE_REASON,
@@ -161,7 +161,6 @@ espy_device_get_property (GObject    *object,
     case PROP_CONFIG_PATH: g_value_set_string (value, self->merged->config_path); break;
     case PROP_ONLINE: g_value_set_boolean (value, self->online); break;
     case PROP_REACHABILITY: g_value_set_string (value, self->reachability); break;
-    case PROP_LAST_ONLINE: g_value_set_int64 (value, self->last_online_wall); break;
     case PROP_SOURCES: g_value_set_flags (value, self->sources); break;
     case PROP_UPDATE_AVAILABLE: g_value_set_boolean (value, self->update_available); break;
     case PROP_UPDATE_REASON: g_value_set_string (value, self->update_reason); break;
@@ -197,7 +196,6 @@ espy_device_class_init (EspyDeviceClass *klass)
   properties[PROP_CONFIG_PATH] = g_param_spec_string ("config-path", NULL, NULL, NULL, flags);
   properties[PROP_ONLINE] = g_param_spec_boolean ("online", NULL, NULL, FALSE, flags);
   properties[PROP_REACHABILITY] = g_param_spec_string ("reachability", NULL, NULL, NULL, flags);
-  properties[PROP_LAST_ONLINE] = g_param_spec_int64 ("last-online", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_SOURCES] = g_param_spec_flags ("sources", NULL, NULL, ESPY_TYPE_DEVICE_SOURCES,
                                                  ESPY_DEVICE_SOURCES_NONE, flags);
   properties[PROP_UPDATE_AVAILABLE] = g_param_spec_boolean ("update-available", NULL, NULL, FALSE, flags);

@@ -97,9 +97,16 @@ static gboolean
 has_partition_table (const guint8 *data,
                      gsize         len)
 {
-  return len > PARTITION_TABLE_OFFSET + 2 &&
-         data[PARTITION_TABLE_OFFSET] == PARTITION_TABLE_MAGIC_0 &&
-         data[PARTITION_TABLE_OFFSET + 1] == PARTITION_TABLE_MAGIC_1;
+  const guint8 *entry = data + PARTITION_TABLE_OFFSET;
+  guint32 offset;
+
+  /* Magic alone would match one app image in 65536 by chance: also require
+   * a plausible first entry (type app or data, offset on a 4 KiB boundary). */
+  if (len < PARTITION_TABLE_OFFSET + 32 ||
+      entry[0] != PARTITION_TABLE_MAGIC_0 || entry[1] != PARTITION_TABLE_MAGIC_1)
+    return FALSE;
+  offset = read_le32 (entry + 4);
+  return entry[2] <= 0x01 && offset != 0 && offset % 0x1000 == 0;
 }
 
 static gboolean

@@ -233,8 +233,12 @@ io_error (GTask        *task,
 
   if (up->timed_out)
     {
-      g_autofree char *detail = g_strdup_printf (_("no answer for %u s"),
-                                                 (up->watchdog_ms + 999) / 1000);
+      /* Name the stage's limit, not what was left of a shared deadline. */
+      guint limit_ms = self->stage <= ESPY_OTA_STAGE_AUTH ? self->handshake_timeout_ms
+                                                           : self->data_timeout_ms;
+      g_autofree char *detail = limit_ms % 1000 == 0
+        ? g_strdup_printf (_("no answer for %u s"), limit_ms / 1000)
+        : g_strdup_printf (_("no answer for %.1f s"), limit_ms / 1000.0);
       return stage_error (self, ESPY_OTA_ERROR_TIMEOUT, detail);
     }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))

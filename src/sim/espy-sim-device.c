@@ -82,6 +82,7 @@ struct _EspySimDevice
   Notifier *notifier;
   gboolean stopping;
   gboolean busy;                     /* an OTA session is being served */
+  GQueue waiting;                    /* session Jobs in accept order */
   guint boot_id;
   guint n_accepting;
   guint upload_count;
@@ -900,11 +901,16 @@ run_session (EspySimDevice *self,
   int one = 1;
 
   g_mutex_lock (&self->mutex);
-  /* One OTA client at a time: the next one hears nothing meanwhile. */
-  while (self->busy && !self->stopping && self->boot_id == job->boot_id)
+  /* One OTA client at a time, in accept order, as the device's loop
+   * accepts the next only after the current one is gone: the others hear
+   * nothing meanwhile. */
+  while ((self->busy || g_queue_peek_head (&self->waiting) != job) &&
+         !self->stopping && self->boot_id == job->boot_id)
     g_cond_wait (&self->cond, &self->mutex);
+  g_queue_remove (&self->waiting, job);
   if (self->stopping || self->boot_id != job->boot_id)
     {
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->mutex);
       g_socket_close (job->socket, NULL);
       return;
@@ -1012,6 +1018,7 @@ run_accept (EspySimDevice *self,
 
         session->socket = g_steal_pointer (&client);
         session->boot_id = self->boot_id;
+        g_queue_push_tail (&self->waiting, session);
         g_thread_pool_push (self->pool, session, NULL);
       }
       g_mutex_unlock (&self->mutex);
@@ -1167,7 +1174,8 @@ espy_sim_device_stop (EspySimDevice *self)
   g_thread_pool_free (pool, FALSE, TRUE);
 
   g_mutex_lock (&self->mutex);
-  was_running = self->state != ESPY_SIM_STATE_STOPPED;
+  /* dispose() cleared the owner: no signal to a dying object. */
+  was_running = self->state != ESPY_SIM_STATE_STOPPED && self->notifier->owner != NULL;
   self->state = ESPY_SIM_STATE_STOPPED;
   self->stopping = FALSE;
   self->busy = FALSE;
@@ -1191,7 +1199,6 @@ espy_sim_device_dispose (GObject *object)
   g_mutex_lock (&self->mutex);
   if (self->notifier != NULL)
     self->notifier->owner = NULL;
-  self->state = ESPY_SIM_STATE_STOPPED;
   g_mutex_unlock (&self->mutex);
   espy_sim_device_stop (self);
 
@@ -1207,6 +1214,8 @@ espy_sim_device_finalize (GObject *object)
   g_free (self->friendly_name);
   g_free (self->platform);
   g_free (self->board);
+  if (self->password != NULL)
+    explicit_bzero (self->password, strlen (self->password));
   g_free (self->password);
   g_clear_pointer (&self->faults, g_array_unref);
   g_clear_pointer (&self->last_image, g_bytes_unref);
@@ -1257,6 +1266,7 @@ espy_sim_device_init (EspySimDevice *self)
   self->boot_ms = 500;
   self->timeout_scale = 100;
   self->faults = g_array_new (FALSE, FALSE, sizeof (Fault));
+  g_queue_init (&self->waiting);
   self->state = ESPY_SIM_STATE_STOPPED;
 }
 
@@ -1400,7 +1410,7 @@ espy_sim_device_set_timeout_scale (EspySimDevice *self,
                                    guint          percent)
 {
   g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
-  g_return_if_fail (percent > 0);
+  /* 0 is allowed: every timeout becomes the 1 ms floor. */
   SET_VALUE (timeout_scale, percent);
 }
 

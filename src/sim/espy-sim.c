@@ -272,8 +272,8 @@ main (int   argc,
     return fail ("--flash-rate, --max-image-size and --erase-ms-per-mib must not be negative");
   if (opt_boot_seconds < 0 || opt_boot_seconds > 3600)
     return fail ("--boot-seconds must be between 0 and 3600");
-  if (opt_timeout_scale < 1)
-    return fail ("--timeout-scale must be at least 1");
+  if (opt_timeout_scale < 0)
+    return fail ("--timeout-scale must not be negative");
   for (guint i = 0; opt_faults != NULL && opt_faults[i] != NULL; i++)
     if (!espy_sim_fault_parse (opt_faults[i], NULL, NULL, NULL, &error))
       return fail (error->message);
@@ -286,6 +286,11 @@ main (int   argc,
     g_printerr ("espy-sim: warning: --web-port/--web-user/--web-password-file: the web server is not implemented yet\n");
   if (opt_publish)
     g_printerr ("espy-sim: warning: --publish: mDNS publishing is not implemented yet\n");
+
+  /* Before the first "ota=" line: a script may signal as soon as it reads it. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, NULL);
+  g_unix_signal_add (SIGTERM, on_signal, NULL);
 
   base_port = opt_ota_port >= 0 ? (guint16) opt_ota_port : espy_ota_default_port (platform);
 
@@ -338,15 +343,12 @@ main (int   argc,
       fflush (stdout);
     }
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_signal, NULL);
-  g_unix_signal_add (SIGTERM, on_signal, NULL);
   g_main_loop_run (loop);
-  g_clear_pointer (&loop, g_main_loop_unref);
 
 out:
   for (guint i = 0; i < devices->len; i++)
     espy_sim_device_stop (g_ptr_array_index (devices, i));
+  g_clear_pointer (&loop, g_main_loop_unref);
   if (password != NULL)
     explicit_bzero (password, strlen (password));
   g_free (opt_name);
