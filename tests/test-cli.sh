@@ -65,8 +65,9 @@ printf '%s\n' "$WRONG" >"$tmp/wrong"
 # An ESP app image: 0xE9, then a filler with nothing at 0x8000 that could
 # look like a partition table.
 { printf '\351'; head -c 300000 /dev/zero | tr '\0' '\125'; } >"$tmp/firmware.bin"
-# A factory image: app magic and the partition table magic AA 50 at 0x8000.
-{ printf '\351'; head -c 32767 /dev/zero; printf '\252\120'; head -c 40000 /dev/zero; } \
+# A factory image: app magic and at 0x8000 a partition table whose first entry
+# is an app partition at 0x10000 (AA 50, type 0, subtype 0, offset LE).
+{ printf '\351'; head -c 32767 /dev/zero; printf '\252\120\000\000\000\000\001\000'; head -c 40000 /dev/zero; } \
   >"$tmp/firmware.factory.bin"
 
 # --- the simulator -------------------------------------------------------------

@@ -632,7 +632,7 @@ resolve_include (Ctx                *ctx,
           {
             g_autofree char *d = display_name_for (ctx, g_ptr_array_index (ctx->include_stack, j));
 
-            g_string_append_printf (chain, "%s → ", d);
+            g_string_append_printf (chain, "%s -> ", d);
           }
         g_string_append (chain, display);
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_LOOP,
