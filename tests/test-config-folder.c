@@ -463,10 +463,13 @@ test_include_outside (void)
 {
   g_autofree char *message = fixture_fails ("bad", "outside.yaml", ESPY_CONFIG_ERROR_INCLUDE_OUTSIDE);
   g_autofree char *missing = fixture_fails ("bad", "include-missing.yaml", ESPY_CONFIG_ERROR_INCLUDE_MISSING);
+  /* Outside by its name alone: refused before looking whether it exists. */
+  g_autofree char *nowhere = fixture_fails ("bad", "outside-missing.yaml", ESPY_CONFIG_ERROR_INCLUDE_OUTSIDE);
 
   assert_has_prefix (message, "outside.yaml:3:7:");
   assert_contains (message, "../basic/secrets.yaml");
   assert_has_prefix (missing, "include-missing.yaml:3:7:");
+  assert_has_prefix (nowhere, "outside-missing.yaml:3:7:");
 }
 
 static void

@@ -317,7 +317,7 @@ probe_done_cb (GObject      *object,
     {
       probe->running = FALSE;
       g_clear_object (&probe->cancellable);
-      probe->ok = ok;
+      probe->ok = TRUE;
       probe->failed = !ok;
       probe->answered = answered;
       probe->connect_ms = ms;
@@ -726,8 +726,6 @@ espy_device_store_update (EspyDeviceStore      *self,
 
   if (old != NULL)
     {
-      g_autoptr(EspyDevice) keep = g_object_ref (owner);
-
       old_name_key = g_strdup (espy_device_get_name_key (owner));
       g_ptr_array_remove_index (espy_device_get_records (owner), index);
       g_hash_table_remove (self->owners, key);
