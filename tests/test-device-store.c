@@ -340,6 +340,10 @@ test_merge_priorities (void)
   g_assert_true (item (store, 0) == device);
   g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.1.99");
   g_assert_cmpstr (espy_device_get_version (device), ==, "2024.2.0");
+  /* An explicit use_address beats the config's manual_ip. */
+  espy_device_info_set_host (config, "kitchen.iot.lan");
+  espy_device_store_update (store, ESPY_DEVICE_SOURCE_CONFIG, "/cfg/kitchen.yaml", config);
+  g_assert_cmpstr (espy_device_get_address (device), ==, "kitchen.iot.lan");
   g_assert_null (espy_device_get_mac (device));
   g_assert_false (espy_device_get_online (device));
 

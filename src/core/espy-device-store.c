@@ -5,8 +5,6 @@
  */
 #include "espy-device-store.h"
 
-#include <glib/gi18n-lib.h>
-
 #include "espy-device-private.h"
 #include "espy-version.h"
 
@@ -317,7 +315,7 @@ probe_done_cb (GObject      *object,
     {
       probe->running = FALSE;
       g_clear_object (&probe->cancellable);
-      probe->ok = TRUE;
+      probe->ok = ok;
       probe->failed = !ok;
       probe->answered = answered;
       probe->connect_ms = ms;
