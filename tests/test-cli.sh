@@ -57,7 +57,7 @@ json_code () {
   sed -n 's/.*"event":"result".*"code":"\([^"]*\)".*/\1/p' "$tmp/out"
 }
 
-echo "1..17"
+echo "1..20"
 
 # Test inputs.
 printf '%s\n' "$PASSWORD" >"$tmp/password"
@@ -140,6 +140,19 @@ result $? "wrong password: exit 5, code password-rejected, one stderr line, no p
 rc=$?
 [ $rc -eq 5 ] && [ "$(json_code)" = password-required ]
 result $? "no password for a device that needs one: exit 5, code password-required"
+
+# --- check: authentication only ------------------------------------------------------
+cli check 127.0.0.1 --port "$port" --password-file "$tmp/password"
+[ $rc -eq 0 ] && grep -q 'password works' "$tmp/out" && no_secret
+result $? "check with the right password: exit 0, says it works"
+
+cli check 127.0.0.1 --port "$port" --password-file "$tmp/wrong" --json
+[ $rc -eq 5 ] && [ "$(json_code)" = password-rejected ] && no_secret
+result $? "check with a wrong password: exit 5, code password-rejected"
+
+cli check 127.0.0.1 --port "$port" --password "$PASSWORD"
+[ $rc -eq 2 ] && no_secret
+result $? "check refuses a password on the command line"
 
 # --- a real upload ----------------------------------------------------------------------
 cli upload 127.0.0.1 "$tmp/firmware.bin" --port "$port" --password-file "$tmp/password" --json $FAST
