@@ -344,8 +344,8 @@ test_ota_legacy (void)
   g_assert_false (espy_device_config_get_web_server_ota (config));
   g_assert_false (espy_device_config_has_safe_mode (config));
   g_assert_null (espy_device_config_get_use_address (config));
-  g_assert_cmpstr (espy_device_config_get_static_ip (config), ==, "192.168.1.50");
-  g_assert_cmpstr (espy_device_config_get_address (config), ==, "192.168.1.50");
+  g_assert_cmpstr (espy_device_config_get_static_ip (config), ==, "127.0.1.50");
+  g_assert_cmpstr (espy_device_config_get_address (config), ==, "127.0.1.50");
 
   g_assert_true (espy_device_config_get_name_add_mac_suffix (config));
   g_assert_true (espy_device_config_matches_name (config, "legacy-plug"));

@@ -274,7 +274,7 @@ test_merge_priorities (void)
   espy_device_info_set_board (mdns, "nodemcuv2");
   espy_device_info_set_host (mdns, "kitchen.local");
   espy_device_info_set_addresses (mdns, v6);
-  espy_device_info_add_address (mdns, "192.168.1.20");
+  espy_device_info_add_address (mdns, "127.0.1.20");
   mdns->api_port = 6053;
   mdns->api_encryption = ESPY_TRISTATE_YES;
 
@@ -282,18 +282,18 @@ test_merge_priorities (void)
   espy_device_info_set_version (config, "2024.2.0");
   espy_device_info_set_platform (config, "ESP32");
   espy_device_info_set_config_path (config, "/cfg/kitchen.yaml");
-  espy_device_info_add_address (config, "192.168.1.99");
+  espy_device_info_add_address (config, "127.0.1.99");
   config->ota_port = 3288;
   config->web_port = 8080;
 
-  espy_device_info_set_host (manual, "10.0.0.5");
+  espy_device_info_set_host (manual, "127.0.0.5");
   manual->ota_port = 1111;
 
   g_assert_true (espy_device_store_update (store, ESPY_DEVICE_SOURCE_CONFIG, "/cfg/kitchen.yaml", config));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
   device = item (store, 0);
   /* Config only: its address, its platform, its ports, not online. */
-  g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.1.99");
+  g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.1.99");
   g_assert_cmpstr (espy_device_get_platform (device), ==, "ESP32");
   g_assert_cmpuint (espy_device_get_ota_port (device), ==, 3288);
   g_assert_false (espy_device_get_online (device));
@@ -318,7 +318,7 @@ test_merge_priorities (void)
   g_assert_cmpuint (espy_device_get_web_port (device), ==, 8080);
   g_assert_cmpstr (espy_device_get_config_path (device), ==, "/cfg/kitchen.yaml");
   /* Address: manual first. */
-  g_assert_cmpstr (espy_device_get_address (device), ==, "10.0.0.5");
+  g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.0.5");
   g_assert_true (espy_device_get_online (device));
   g_assert_cmpint (espy_device_get_sources (device), ==,
                    ESPY_DEVICE_SOURCES_CONFIG | ESPY_DEVICE_SOURCES_MDNS | ESPY_DEVICE_SOURCES_MANUAL);
@@ -326,7 +326,7 @@ test_merge_priorities (void)
 
   /* Without the manual entry: mDNS IPv4, then IPv6 (global before link-local). */
   g_assert_true (espy_device_store_remove (store, ESPY_DEVICE_SOURCE_MANUAL, "kitchen"));
-  g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.1.20");
+  g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.1.20");
   {
     g_autoptr(EspyDeviceInfo) only6 = espy_device_info_dup (mdns);
 
@@ -338,7 +338,7 @@ test_merge_priorities (void)
   /* Without mDNS: the config's address and live facts; the OTA port stays the config's. */
   g_assert_true (espy_device_store_remove (store, ESPY_DEVICE_SOURCE_MDNS, "kitchen@lo/ipv4"));
   g_assert_true (item (store, 0) == device);
-  g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.1.99");
+  g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.1.99");
   g_assert_cmpstr (espy_device_get_version (device), ==, "2024.2.0");
   /* An explicit use_address beats the config's manual_ip. */
   espy_device_info_set_host (config, "kitchen.iot.lan");
@@ -631,7 +631,7 @@ test_manual_persist (void)
     espy_device_store_set_manual_devices (store, manual);
 
     espy_device_info_set_name (entry, "porch");
-    espy_device_info_set_host (entry, "192.168.5.7");
+    espy_device_info_set_host (entry, "127.0.5.7");
     entry->ota_port = 3300;
     entry->ota_transport = ESPY_DEVICE_TRANSPORT_WEB;
     g_assert_true (espy_manual_devices_add (manual, entry, &error));
@@ -650,7 +650,7 @@ test_manual_persist (void)
     g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
     device = espy_device_store_lookup (store, "porch");
     g_assert_nonnull (device);
-    g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.5.7");
+    g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.5.7");
     g_assert_cmpint (espy_device_get_ota_transport (device), ==, ESPY_DEVICE_TRANSPORT_WEB);
     g_assert_nonnull (espy_device_store_lookup (store, "10.1.2.3"));
     g_assert_cmpstr (espy_device_get_address (espy_device_store_lookup (store, "10.1.2.3")), ==, "10.1.2.3");
@@ -667,7 +667,7 @@ test_manual_persist (void)
     g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
     device = espy_device_store_lookup (store, "porch");
     g_assert_nonnull (device);
-    g_assert_cmpstr (espy_device_get_address (device), ==, "192.168.5.7");
+    g_assert_cmpstr (espy_device_get_address (device), ==, "127.0.5.7");
     g_assert_cmpuint (espy_device_get_ota_port (device), ==, 3300);
     g_assert_cmpint (espy_device_get_ota_transport (device), ==, ESPY_DEVICE_TRANSPORT_WEB);
     g_assert_cmpint (espy_device_get_sources (device), ==, ESPY_DEVICE_SOURCES_MANUAL);

@@ -70,5 +70,9 @@ int         cmd_upload          (int            argc,
                                  char         **argv);
 int         cmd_check           (int            argc,
                                  char         **argv);
+int         cmd_discover        (int            argc,
+                                 char         **argv);
+int         cmd_devices         (int            argc,
+                                 char         **argv);
 
 G_END_DECLS

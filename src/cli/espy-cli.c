@@ -20,8 +20,10 @@ typedef struct {
 static const Command commands[] = {
   { "upload", cmd_upload, "upload HOST FIRMWARE [--port N] [--password-file F] [--via ota|web] [--json]",
     N_("Install firmware over the air") },
-  { "discover", NULL, "discover [--timeout SECONDS] [--json]",
-    N_("List the ESPHome devices on the network") },
+  { "discover", cmd_discover, "discover [--timeout SECONDS] [--json]",
+    N_("List the ESPHome devices that announce themselves over mDNS") },
+  { "devices", cmd_devices, "devices [--config-dir DIR] [--timeout SECONDS] [--json]",
+    N_("List every known device: mDNS, configuration folder, added by address") },
   { "info", NULL, "info HOST [--port N] [--key-file F] [--json]",
     N_("Show a device's information") },
   { "logs", NULL, "logs HOST [--port N] [--key-file F] [--level LEVEL] [--duration SECONDS]",

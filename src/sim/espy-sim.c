@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "espy-sim-device.h"
+#include "espy-sim-publisher.h"
 #include "espy-ota-protocol.h"
 
 #include <glib-unix.h>
@@ -86,7 +87,7 @@ static const GOptionEntry entries[] = {
   { "web-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_web_password_file,
     "web_server password file (not implemented yet)", "FILE" },
   { "publish", 0, 0, G_OPTION_ARG_NONE, &opt_publish,
-    "Publish the devices over mDNS with Avahi (not implemented yet)", NULL },
+    "Announce each device over mDNS (Avahi) like a real one: _esphomelib._tcp with the TXT keys of its generation", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Report state changes and uploads on stderr", NULL },
   { NULL }
@@ -171,6 +172,45 @@ on_upload_finished (EspySimDevice *device,
               ok ? "finished" : "failed", code, nick != NULL ? nick : "unknown");
 }
 
+/* Keeps the announced version in step with what the device runs after an OTA. */
+static void
+on_upload_finished_publish (EspySimDevice *device,
+                            gboolean       ok,
+                            guint8         code,
+                            gpointer       user_data)
+{
+  EspySimPublisher *publisher = user_data;
+
+  if (!ok)
+    return;
+  espy_sim_publisher_set_version (publisher, espy_sim_device_get_version (device));
+  espy_sim_publisher_update (publisher);
+}
+
+static gboolean
+publish_device (EspySimDevice      *device,
+                EspySimGeneration   generation,
+                GPtrArray          *publishers,
+                GError            **error)
+{
+  g_autoptr(EspySimPublisher) publisher = espy_sim_publisher_new (espy_sim_device_get_name (device));
+
+  espy_sim_publisher_set_friendly_name (publisher, espy_sim_device_get_friendly_name (device));
+  espy_sim_publisher_set_platform (publisher, espy_sim_device_get_platform (device));
+  espy_sim_publisher_set_board (publisher, espy_sim_device_get_board (device));
+  espy_sim_publisher_set_version (publisher, espy_sim_device_get_version (device));
+  espy_sim_publisher_set_generation (publisher, generation);
+  espy_sim_publisher_set_api_port (publisher, opt_api_port >= 0 ? (guint16) opt_api_port : 6053);
+  espy_sim_publisher_set_web_port (publisher, opt_web_port > 0 ? (guint16) opt_web_port : 0);
+  espy_sim_publisher_set_api_encryption (publisher, opt_api_key != NULL, TRUE);
+  if (!espy_sim_publisher_publish (publisher, error))
+    return FALSE;
+  g_signal_connect_object (device, "upload-finished", G_CALLBACK (on_upload_finished_publish),
+                           publisher, 0);
+  g_ptr_array_add (publishers, g_steal_pointer (&publisher));
+  return TRUE;
+}
+
 static gboolean
 read_password_file (const char  *path,
                     char       **password,
@@ -240,6 +280,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) publishers = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *password = NULL;
   EspySimGeneration generation;
   const char *platform;
@@ -284,8 +325,6 @@ main (int   argc,
     g_printerr ("espy-sim: warning: --api-port/--api-key: the native API is not implemented yet\n");
   if (opt_web_port >= 0 || opt_web_user != NULL || opt_web_password_file != NULL)
     g_printerr ("espy-sim: warning: --web-port/--web-user/--web-password-file: the web server is not implemented yet\n");
-  if (opt_publish)
-    g_printerr ("espy-sim: warning: --publish: mDNS publishing is not implemented yet\n");
 
   /* Before the first "ota=" line: a script may signal as soon as it reads it. */
   loop = g_main_loop_new (NULL, FALSE);
@@ -339,6 +378,13 @@ main (int   argc,
           status = fail (message);
           goto out;
         }
+      if (opt_publish && !publish_device (device, generation, publishers, &error))
+        {
+          g_autofree char *message = g_strdup_printf ("%s: %s", device_name, error->message);
+
+          status = fail (message);
+          goto out;
+        }
       g_print ("espy-sim: %s ota=127.0.0.1:%u\n", device_name, espy_sim_device_get_ota_port (device));
       fflush (stdout);
     }
@@ -346,6 +392,7 @@ main (int   argc,
   g_main_loop_run (loop);
 
 out:
+  g_ptr_array_set_size (publishers, 0);
   for (guint i = 0; i < devices->len; i++)
     espy_sim_device_stop (g_ptr_array_index (devices, i));
   g_clear_pointer (&loop, g_main_loop_unref);
