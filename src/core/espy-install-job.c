@@ -1,0 +1,1357 @@
+/* espy-install-job.c
+ *
+ * Copyright 2026 The Espy authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "espy-install-job.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+/* A just-rebooted device keeps its old listener for a moment (ESPHome
+ * reboots after the end acknowledgement), so the first probe waits. */
+#define REBOOT_GRACE_MS        1000
+#define REBOOT_POLL_MS         500
+#define REBOOT_CONNECT_TIMEOUT 2      /* seconds, per probe */
+/* Progress notifications at most this often (a v2 device acks every block). */
+#define NOTIFY_INTERVAL_US     (100 * G_TIME_SPAN_MILLISECOND)
+/* Rate samples at least this far apart, mixed in with this weight. */
+#define RATE_SAMPLE_US         (250 * G_TIME_SPAN_MILLISECOND)
+#define RATE_WEIGHT            0.3
+
+struct _EspyInstallJob
+{
+  GObject               parent_instance;
+
+  /* What to do. */
+  EspyDevice           *device;
+  char                 *device_name;
+  EspyFirmwareImage    *image;
+  char                 *host;
+  guint16               ota_port;
+  guint16               web_port;
+  char                 *password;
+  EspyInstallTransport  transport;
+  guint                 reboot_timeout_ms;
+  guint                 verify_timeout_ms;
+  guint                 retries;
+  guint                 retry_delay_ms;
+
+  /* What happened. */
+  EspyInstallState      state;
+  EspyInstallState      failed_state;
+  EspyOtaStage          ota_stage;
+  double                fraction;
+  guint64               bytes_sent;
+  guint64               bytes_total;
+  double                rate;
+  int                   eta_seconds;
+  char                 *status_text;
+  GError               *error;
+  int                   device_code;
+  char                 *old_version;
+  char                 *new_version;
+  char                 *new_compilation_time;
+  gint64                started;
+  gint64                finished;
+
+  /* While running. */
+  GTask                *task;
+  GCancellable         *cancellable;       /* ours; the caller's chains to it */
+  GCancellable         *caller_cancellable;
+  gulong                caller_cancel_id;
+  GSource              *cancel_source;     /* ends waits when cancelled */
+  EspyOtaClient        *client;
+  GSocketClient        *probe;
+  guint                 wait_id;           /* a timer: reboot grace/poll, verify */
+  gulong                version_id;        /* device notify::version while verifying */
+  gint64                reboot_deadline_us;
+  gint64                reboot_started_us;
+  gint64                last_notify_us;
+  gint64                rate_sample_us;
+  guint64               rate_sample_bytes;
+};
+
+enum {
+  PROP_0,
+  PROP_DEVICE,
+  PROP_DEVICE_NAME,
+  PROP_IMAGE,
+  PROP_STATE,
+  PROP_FAILED_STATE,
+  PROP_OTA_STAGE,
+  PROP_TRANSPORT,
+  PROP_FRACTION,
+  PROP_BYTES_SENT,
+  PROP_BYTES_TOTAL,
+  PROP_RATE,
+  PROP_ETA_SECONDS,
+  PROP_TITLE,
+  PROP_STATUS_TEXT,
+  PROP_ERROR,
+  PROP_DEVICE_CODE,
+  PROP_OLD_VERSION,
+  PROP_NEW_VERSION,
+  PROP_NEW_COMPILATION_TIME,
+  PROP_STARTED,
+  PROP_FINISHED,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_STATE_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (EspyInstallJob, espy_install_job, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE (EspyInstallState, espy_install_state,
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_PENDING, "pending"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_PREPARING, "preparing"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_CONNECTING, "connecting"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_UPLOADING, "uploading"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_REBOOTING, "rebooting"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_VERIFYING, "verifying"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_SUCCEEDED, "succeeded"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_STATE_CANCELLED, "cancelled"))
+
+G_DEFINE_ENUM_TYPE (EspyInstallTransport, espy_install_transport,
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_TRANSPORT_AUTO, "auto"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_TRANSPORT_OTA, "ota"),
+  G_DEFINE_ENUM_VALUE (ESPY_INSTALL_TRANSPORT_WEB, "web"))
+
+G_DEFINE_QUARK (espy-install-error-quark, espy_install_error)
+
+static void step_start (EspyInstallJob *self);
+
+static void
+clear_password (EspyInstallJob *self)
+{
+  if (self->password == NULL)
+    return;
+  /* Not left behind in freed memory. */
+  memset (self->password, 0, strlen (self->password));
+  g_clear_pointer (&self->password, g_free);
+}
+
+/* --- enums ----------------------------------------------------------------- */
+
+const char *
+espy_install_state_to_nick (EspyInstallState state)
+{
+  switch (state)
+    {
+    case ESPY_INSTALL_STATE_PENDING: return "pending";
+    case ESPY_INSTALL_STATE_PREPARING: return "preparing";
+    case ESPY_INSTALL_STATE_CONNECTING: return "connecting";
+    case ESPY_INSTALL_STATE_UPLOADING: return "uploading";
+    case ESPY_INSTALL_STATE_REBOOTING: return "rebooting";
+    case ESPY_INSTALL_STATE_VERIFYING: return "verifying";
+    case ESPY_INSTALL_STATE_SUCCEEDED: return "succeeded";
+    case ESPY_INSTALL_STATE_FAILED: return "failed";
+    case ESPY_INSTALL_STATE_CANCELLED: return "cancelled";
+    default: return "unknown";
+    }
+}
+
+const char *
+espy_install_state_describe (EspyInstallState state)
+{
+  switch (state)
+    {
+    case ESPY_INSTALL_STATE_PENDING: return _("Waiting");
+    case ESPY_INSTALL_STATE_PREPARING: return _("Checking the firmware");
+    case ESPY_INSTALL_STATE_CONNECTING: return _("Connecting");
+    case ESPY_INSTALL_STATE_UPLOADING: return _("Uploading");
+    case ESPY_INSTALL_STATE_REBOOTING: return _("Restarting");
+    case ESPY_INSTALL_STATE_VERIFYING: return _("Verifying");
+    case ESPY_INSTALL_STATE_SUCCEEDED: return _("Installed");
+    case ESPY_INSTALL_STATE_FAILED: return _("Failed");
+    case ESPY_INSTALL_STATE_CANCELLED: return _("Cancelled");
+    default: return "";
+    }
+}
+
+gboolean
+espy_install_state_is_final (EspyInstallState state)
+{
+  return state == ESPY_INSTALL_STATE_SUCCEEDED
+      || state == ESPY_INSTALL_STATE_FAILED
+      || state == ESPY_INSTALL_STATE_CANCELLED;
+}
+
+gboolean
+espy_install_state_is_active (EspyInstallState state)
+{
+  return state != ESPY_INSTALL_STATE_PENDING && !espy_install_state_is_final (state);
+}
+
+const char *
+espy_install_transport_to_nick (EspyInstallTransport transport)
+{
+  switch (transport)
+    {
+    case ESPY_INSTALL_TRANSPORT_AUTO: return "auto";
+    case ESPY_INSTALL_TRANSPORT_OTA: return "ota";
+    case ESPY_INSTALL_TRANSPORT_WEB: return "web";
+    default: return "auto";
+    }
+}
+
+gboolean
+espy_install_transport_is_available (EspyInstallTransport transport)
+{
+  /* The web server OTA client plugs in at prepare(); flip WEB then. */
+  return transport != ESPY_INSTALL_TRANSPORT_WEB;
+}
+
+/* --- property helpers -------------------------------------------------------- */
+
+static void
+set_string (EspyInstallJob *self,
+            char          **field,
+            const char     *value,
+            guint           prop)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+set_status_text (EspyInstallJob *self,
+                 const char     *text)
+{
+  set_string (self, &self->status_text, text, PROP_STATUS_TEXT);
+}
+
+/* "8 s", "2 min 5 s", "1 h 3 min" */
+static char *
+format_duration (int seconds)
+{
+  if (seconds < 60)
+    return g_strdup_printf (_("%d s"), seconds);
+  if (seconds < 3600)
+    return g_strdup_printf (_("%d min %d s"), seconds / 60, seconds % 60);
+  return g_strdup_printf (_("%d h %d min"), seconds / 3600, (seconds % 3600) / 60);
+}
+
+/* One line for the current state and stage. */
+static void
+update_status_text (EspyInstallJob *self)
+{
+  g_autofree char *text = NULL;
+
+  switch (self->state)
+    {
+    case ESPY_INSTALL_STATE_PENDING:
+      text = g_strdup (_("Waiting to start"));
+      break;
+
+    case ESPY_INSTALL_STATE_PREPARING:
+      text = g_strdup_printf (_("%s…"), _("Checking the firmware"));
+      break;
+
+    case ESPY_INSTALL_STATE_CONNECTING:
+      text = g_strdup_printf (_("%s…"), espy_ota_stage_describe (self->ota_stage == ESPY_OTA_STAGE_IDLE
+                                                                 ? ESPY_OTA_STAGE_CONNECT
+                                                                 : self->ota_stage));
+      break;
+
+    case ESPY_INSTALL_STATE_UPLOADING:
+      if (self->ota_stage == ESPY_OTA_STAGE_UPLOAD && self->bytes_total > 0)
+        {
+          guint percent = (guint) (self->fraction * 100.0);
+
+          if (self->rate > 0.0 && self->eta_seconds >= 0)
+            {
+              g_autofree char *speed = g_format_size ((guint64) self->rate);
+              g_autofree char *left = format_duration (self->eta_seconds);
+
+              /* Translators: "Uploading — 45 %, 120.0 kB/s, 8 s left" */
+              text = g_strdup_printf (_("Uploading — %u %%, %s/s, %s left"), percent, speed, left);
+            }
+          else
+            text = g_strdup_printf (_("Uploading — %u %%"), percent);
+        }
+      else
+        text = g_strdup_printf (_("%s…"), espy_ota_stage_describe (self->ota_stage == ESPY_OTA_STAGE_IDLE
+                                                                   ? ESPY_OTA_STAGE_UPLOAD
+                                                                   : self->ota_stage));
+      break;
+
+    case ESPY_INSTALL_STATE_REBOOTING:
+      {
+        int waited = (int) ((g_get_monotonic_time () - self->reboot_started_us) / G_USEC_PER_SEC);
+
+        if (waited < 2)
+          text = g_strdup (_("Waiting for the device to restart…"));
+        else
+          text = g_strdup_printf (_("Waiting for the device to restart… (%d s)"), waited);
+      }
+      break;
+
+    case ESPY_INSTALL_STATE_VERIFYING:
+      text = g_strdup (_("Checking which firmware the device runs…"));
+      break;
+
+    case ESPY_INSTALL_STATE_SUCCEEDED:
+      if (self->new_version != NULL)
+        text = g_strdup_printf (_("Installed; the device runs ESPHome %s"), self->new_version);
+      else
+        text = g_strdup (_("Installed"));
+      break;
+
+    case ESPY_INSTALL_STATE_FAILED:
+      text = g_strdup (self->error != NULL ? self->error->message : _("Failed"));
+      break;
+
+    case ESPY_INSTALL_STATE_CANCELLED:
+      text = g_strdup (_("Cancelled"));
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  set_status_text (self, text);
+}
+
+/* The one place the state changes. */
+static void
+set_state (EspyInstallJob   *self,
+           EspyInstallState  state)
+{
+  EspyInstallState old_state = self->state;
+
+  if (old_state == state)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->state = state;
+  if (espy_install_state_is_final (state))
+    {
+      self->finished = g_get_real_time ();
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
+      if (self->eta_seconds != -1)
+        {
+          self->eta_seconds = -1;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
+        }
+    }
+  update_status_text (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (guint) old_state, (guint) state);
+}
+
+/* The state that follows a step that went well: the pipeline in one table.
+ * A build step (issue 6) goes between PENDING and PREPARING's checks. */
+static EspyInstallState
+next_state (EspyInstallState state)
+{
+  switch (state)
+    {
+    case ESPY_INSTALL_STATE_PENDING: return ESPY_INSTALL_STATE_PREPARING;
+    case ESPY_INSTALL_STATE_PREPARING: return ESPY_INSTALL_STATE_CONNECTING;
+    case ESPY_INSTALL_STATE_CONNECTING: return ESPY_INSTALL_STATE_REBOOTING;
+    case ESPY_INSTALL_STATE_UPLOADING: return ESPY_INSTALL_STATE_REBOOTING;
+    case ESPY_INSTALL_STATE_REBOOTING: return ESPY_INSTALL_STATE_VERIFYING;
+    case ESPY_INSTALL_STATE_VERIFYING: return ESPY_INSTALL_STATE_SUCCEEDED;
+    case ESPY_INSTALL_STATE_SUCCEEDED:
+    case ESPY_INSTALL_STATE_FAILED:
+    case ESPY_INSTALL_STATE_CANCELLED:
+    default:
+      return state;
+    }
+}
+
+/* --- ending ------------------------------------------------------------------ */
+
+static void
+stop_waiting (EspyInstallJob *self)
+{
+  g_clear_handle_id (&self->wait_id, g_source_remove);
+  g_clear_signal_handler (&self->version_id, self->device);
+}
+
+/* Drops everything the run holds and completes the task. */
+static void
+complete (EspyInstallJob *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+
+  stop_waiting (self);
+  clear_password (self);
+  if (self->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      g_clear_object (&self->client);
+    }
+  g_clear_object (&self->probe);
+  if (self->cancel_source != NULL)
+    {
+      g_source_destroy (self->cancel_source);
+      g_clear_pointer (&self->cancel_source, g_source_unref);
+    }
+  if (self->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (self->caller_cancellable, self->caller_cancel_id);
+      self->caller_cancel_id = 0;
+      g_clear_object (&self->caller_cancellable);
+    }
+  g_clear_object (&self->cancellable);
+
+  if (task == NULL)
+    return;
+  if (self->state == ESPY_INSTALL_STATE_SUCCEEDED)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_error_copy (self->error));
+}
+
+/* Ends the run in FAILED (or CANCELLED for a cancellation); takes ERROR. */
+static void
+fail (EspyInstallJob *self,
+      GError         *error)
+{
+  gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  g_clear_error (&self->error);
+  self->error = error;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+  if (!cancelled)
+    {
+      self->failed_state = self->state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILED_STATE]);
+    }
+  set_state (self, cancelled ? ESPY_INSTALL_STATE_CANCELLED : ESPY_INSTALL_STATE_FAILED);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  complete (self);
+}
+
+/* The step of the current state went well: on to the next. */
+static void
+step_done (EspyInstallJob *self)
+{
+  set_state (self, next_state (self->state));
+  if (espy_install_state_is_final (self->state))
+    complete (self);
+  else
+    step_start (self);
+}
+
+static gboolean
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  EspyInstallJob *self = user_data;
+
+  /* Async operations in flight end themselves with CANCELLED; only a timer
+   * wait has nothing to be cancelled. */
+  if (self->task != NULL && (self->wait_id != 0 || self->version_id != 0))
+    fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The install was cancelled")));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+caller_cancelled_cb (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  /* Any thread: only cancel ours, whose source runs on our context. */
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+/* --- PREPARING --------------------------------------------------------------- */
+
+static EspyInstallTransport
+effective_transport (EspyInstallJob *self)
+{
+  if (self->transport != ESPY_INSTALL_TRANSPORT_AUTO)
+    return self->transport;
+  if (espy_device_get_ota_transport (self->device) == ESPY_DEVICE_TRANSPORT_WEB)
+    return ESPY_INSTALL_TRANSPORT_WEB;
+  return ESPY_INSTALL_TRANSPORT_OTA;
+}
+
+static void
+prepare (EspyInstallJob *self)
+{
+  if (self->image == NULL)
+    {
+      fail (self, g_error_new_literal (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NO_IMAGE,
+                                       _("There is no firmware to install. Choose a firmware file.")));
+      return;
+    }
+  /* The image was checked when it was loaded; an empty one cannot exist,
+   * but nothing is sent without a size. */
+  if (espy_firmware_image_get_size (self->image) == 0)
+    {
+      fail (self, g_error_new (ESPY_FIRMWARE_ERROR, ESPY_FIRMWARE_ERROR_EMPTY,
+                               _("The firmware file “%s” is empty."),
+                               espy_firmware_image_get_name (self->image)));
+      return;
+    }
+  if (!espy_install_transport_is_available (effective_transport (self)))
+    {
+      /* The web server OTA client plugs in here (issue 6). */
+      fail (self, g_error_new_literal (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_WEB_UNAVAILABLE,
+                                       _("Installing through the web server is not available yet. "
+                                         "Install wirelessly with the native OTA instead.")));
+      return;
+    }
+  step_done (self);
+}
+
+/* --- CONNECTING / UPLOADING ---------------------------------------------------- */
+
+static EspyInstallState
+state_for_ota_stage (EspyOtaStage stage)
+{
+  switch (stage)
+    {
+    case ESPY_OTA_STAGE_IDLE:
+    case ESPY_OTA_STAGE_CONNECT:
+    case ESPY_OTA_STAGE_HANDSHAKE:
+    case ESPY_OTA_STAGE_AUTH:
+      return ESPY_INSTALL_STATE_CONNECTING;
+    case ESPY_OTA_STAGE_PREPARE:
+    case ESPY_OTA_STAGE_UPLOAD:
+    case ESPY_OTA_STAGE_VERIFY:
+    case ESPY_OTA_STAGE_REBOOT:
+    case ESPY_OTA_STAGE_DONE:
+    default:
+      return ESPY_INSTALL_STATE_UPLOADING;
+    }
+}
+
+static const char *
+install_host (EspyInstallJob *self)
+{
+  return self->host != NULL ? self->host : espy_device_get_address (self->device);
+}
+
+static guint16
+install_ota_port (EspyInstallJob *self)
+{
+  return self->ota_port != 0 ? self->ota_port : espy_device_get_ota_port (self->device);
+}
+
+static void
+ota_stage_changed_cb (EspyOtaClient  *client,
+                      guint           stage,
+                      EspyInstallJob *self)
+{
+  if (self->ota_stage != (EspyOtaStage) stage)
+    {
+      self->ota_stage = stage;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OTA_STAGE]);
+    }
+  /* A retry goes back to CONNECTING; DONE is the end of the upload step. */
+  if (stage == ESPY_OTA_STAGE_DONE)
+    return;
+  if (self->state == state_for_ota_stage (stage))
+    update_status_text (self);
+  else
+    set_state (self, state_for_ota_stage (stage));
+}
+
+static void
+ota_progress_cb (EspyOtaClient  *client,
+                 guint64         sent,
+                 guint64         acked,
+                 guint64         total,
+                 EspyInstallJob *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = total > 0 && acked >= total;
+  double fraction;
+  int eta = -1;
+
+  /* Rate: an exponential average of samples RATE_SAMPLE_US apart, started
+   * from the client's average so the first figure is not a burst. */
+  if (self->rate_sample_us == 0 || acked < self->rate_sample_bytes)
+    {
+      self->rate_sample_us = now;
+      self->rate_sample_bytes = acked;
+    }
+  else if (now - self->rate_sample_us >= RATE_SAMPLE_US)
+    {
+      double sample = (double) (acked - self->rate_sample_bytes) * G_USEC_PER_SEC
+                      / (double) (now - self->rate_sample_us);
+
+      if (self->rate <= 0.0)
+        self->rate = espy_ota_client_get_rate (client) > 0.0 ? espy_ota_client_get_rate (client) : sample;
+      else
+        self->rate = RATE_WEIGHT * sample + (1.0 - RATE_WEIGHT) * self->rate;
+      self->rate_sample_us = now;
+      self->rate_sample_bytes = acked;
+    }
+
+  self->bytes_sent = acked;
+  self->bytes_total = total;
+  if (!last && now - self->last_notify_us < NOTIFY_INTERVAL_US)
+    return;
+  self->last_notify_us = now;
+
+  fraction = total > 0 ? CLAMP ((double) acked / (double) total, 0.0, 1.0) : 0.0;
+  if (self->rate > 0.0 && total >= acked)
+    eta = (int) ((double) (total - acked) / self->rate + 0.5);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->fraction = fraction;
+  self->eta_seconds = eta;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_SENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
+  update_status_text (self);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+upload_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  EspyOtaClient *client = ESPY_OTA_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!espy_ota_client_upload_finish (client, result, &error))
+    {
+      int code = espy_ota_client_get_device_code (client);
+
+      if (self->task == NULL)
+        return;
+      if (code != self->device_code)
+        {
+          self->device_code = code;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE_CODE]);
+        }
+      /* Fail in the state of the OTA stage that failed. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          && espy_ota_client_get_failed_stage (client) != ESPY_OTA_STAGE_IDLE)
+        set_state (self, state_for_ota_stage (espy_ota_client_get_failed_stage (client)));
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  if (self->task == NULL)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->bytes_sent = espy_ota_client_get_bytes_acked (client);
+  self->bytes_total = espy_ota_client_get_total (client);
+  self->fraction = 1.0;
+  self->eta_seconds = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_SENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  g_signal_handlers_disconnect_by_data (client, self);
+  g_clear_object (&self->client);
+  step_done (self);
+}
+
+static void
+upload (EspyInstallJob *self)
+{
+  self->client = espy_ota_client_new (install_host (self), install_ota_port (self));
+  espy_ota_client_set_password (self->client, self->password);
+  espy_ota_client_set_retries (self->client, self->retries, self->retry_delay_ms);
+  g_signal_connect (self->client, "stage-changed", G_CALLBACK (ota_stage_changed_cb), self);
+  g_signal_connect (self->client, "progress", G_CALLBACK (ota_progress_cb), self);
+
+  self->bytes_total = espy_firmware_image_get_size (self->image);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
+
+  espy_ota_client_upload_async (self->client, self->image, self->cancellable,
+                                upload_cb, g_object_ref (self));
+}
+
+/* --- REBOOTING ----------------------------------------------------------------- */
+
+static void probe_once (EspyInstallJob *self);
+
+static gboolean
+probe_timer_cb (gpointer user_data)
+{
+  EspyInstallJob *self = user_data;
+
+  self->wait_id = 0;
+  probe_once (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+probe_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now;
+
+  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (connection != NULL)
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  if (self->task == NULL)
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  if (connection != NULL)
+    {
+      g_clear_object (&self->probe);
+      step_done (self);
+      return;
+    }
+
+  now = g_get_monotonic_time ();
+  if (now >= self->reboot_deadline_us)
+    {
+      guint seconds = (guint) ((self->reboot_deadline_us - self->reboot_started_us + G_USEC_PER_SEC / 2)
+                               / G_USEC_PER_SEC);
+
+      fail (self, g_error_new (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NOT_BACK,
+                               g_dngettext (GETTEXT_PACKAGE,
+                                            "The firmware was uploaded, but the device did not come back "
+                                            "within %u second after restarting (its OTA port at %s:%u stays "
+                                            "closed). It may be stuck starting the new firmware: check its "
+                                            "power and its serial log.",
+                                            "The firmware was uploaded, but the device did not come back "
+                                            "within %u seconds after restarting (its OTA port at %s:%u stays "
+                                            "closed). It may be stuck starting the new firmware: check its "
+                                            "power and its serial log.",
+                                            seconds),
+                               seconds, install_host (self), (guint) install_ota_port (self)));
+      return;
+    }
+  update_status_text (self);
+  self->wait_id = g_timeout_add ((guint) MIN (REBOOT_POLL_MS, (self->reboot_deadline_us - now) / 1000 + 1),
+                                 probe_timer_cb, self);
+}
+
+/* Connect and close at once: the OTA port answering means the device is up.
+ * Never a word of OTA, so the device does not count a failed session. */
+static void
+probe_once (EspyInstallJob *self)
+{
+  gint64 left_s = (self->reboot_deadline_us - g_get_monotonic_time ()) / G_USEC_PER_SEC;
+
+  if (self->probe == NULL)
+    {
+      self->probe = g_socket_client_new ();
+      g_socket_client_set_enable_proxy (self->probe, FALSE);
+    }
+  g_socket_client_set_timeout (self->probe, (guint) CLAMP (left_s, 1, REBOOT_CONNECT_TIMEOUT));
+  g_socket_client_connect_to_host_async (self->probe, install_host (self), install_ota_port (self),
+                                         self->cancellable, probe_cb, g_object_ref (self));
+}
+
+static void
+wait_for_reboot (EspyInstallJob *self)
+{
+  guint grace = MIN (REBOOT_GRACE_MS, self->reboot_timeout_ms / 4);
+
+  self->reboot_started_us = g_get_monotonic_time ();
+  self->reboot_deadline_us = self->reboot_started_us + (gint64) self->reboot_timeout_ms * 1000;
+  update_status_text (self);
+  self->wait_id = g_timeout_add (grace, probe_timer_cb, self);
+}
+
+/* --- VERIFYING ----------------------------------------------------------------- */
+
+static void
+verified (EspyInstallJob *self)
+{
+  stop_waiting (self);
+  /* The build step (issue 6) knows the expected version and compilation
+   * time; until then, a device that is back has the new firmware. */
+  set_string (self, &self->new_version, espy_device_get_version (self->device), PROP_NEW_VERSION);
+  step_done (self);
+}
+
+static gboolean
+verify_timeout_cb (gpointer user_data)
+{
+  EspyInstallJob *self = user_data;
+
+  self->wait_id = 0;
+  verified (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+device_version_cb (EspyDevice     *device,
+                   GParamSpec     *pspec,
+                   EspyInstallJob *self)
+{
+  if (g_strcmp0 (espy_device_get_version (device), self->old_version) != 0)
+    verified (self);
+}
+
+static void
+verify (EspyInstallJob *self)
+{
+  EspyDeviceSources reporting = ESPY_DEVICE_SOURCES_MDNS | ESPY_DEVICE_SOURCES_API;
+
+  /* Only mDNS and the API report what a device runs; give them a moment to
+   * see the restarted device. */
+  if (g_strcmp0 (espy_device_get_version (self->device), self->old_version) != 0
+      || (espy_device_get_sources (self->device) & reporting) == 0
+      || self->verify_timeout_ms == 0)
+    {
+      verified (self);
+      return;
+    }
+  self->version_id = g_signal_connect (self->device, "notify::version",
+                                       G_CALLBACK (device_version_cb), self);
+  self->wait_id = g_timeout_add (self->verify_timeout_ms, verify_timeout_cb, self);
+}
+
+/* --- the pipeline -------------------------------------------------------------- */
+
+/* Starts the work of the current state. */
+static void
+step_start (EspyInstallJob *self)
+{
+  switch (self->state)
+    {
+    case ESPY_INSTALL_STATE_PREPARING:
+      prepare (self);
+      break;
+    case ESPY_INSTALL_STATE_CONNECTING:
+      upload (self);
+      break;
+    case ESPY_INSTALL_STATE_REBOOTING:
+      wait_for_reboot (self);
+      break;
+    case ESPY_INSTALL_STATE_VERIFYING:
+      verify (self);
+      break;
+    case ESPY_INSTALL_STATE_PENDING:
+    case ESPY_INSTALL_STATE_UPLOADING:
+    case ESPY_INSTALL_STATE_SUCCEEDED:
+    case ESPY_INSTALL_STATE_FAILED:
+    case ESPY_INSTALL_STATE_CANCELLED:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+espy_install_job_run_async (EspyInstallJob      *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, espy_install_job_run_async);
+
+  if (self->state == ESPY_INSTALL_STATE_CANCELLED)
+    {
+      g_task_return_error (task, g_error_copy (self->error));
+      return;
+    }
+  if (self->state != ESPY_INSTALL_STATE_PENDING || self->task != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               _("This install has already run"));
+      return;
+    }
+
+  self->task = g_steal_pointer (&task);
+  self->cancellable = g_cancellable_new ();
+  self->cancel_source = g_cancellable_source_new (self->cancellable);
+  g_source_set_callback (self->cancel_source, G_SOURCE_FUNC (cancelled_cb), self, NULL);
+  g_source_attach (self->cancel_source, g_task_get_context (self->task));
+  if (cancellable != NULL)
+    {
+      self->caller_cancellable = g_object_ref (cancellable);
+      self->caller_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
+                                                      g_object_ref (self->cancellable), g_object_unref);
+    }
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->started = g_get_real_time ();
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+  set_string (self, &self->old_version, espy_device_get_version (self->device), PROP_OLD_VERSION);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  /* The task holds a reference on SELF until it returns. */
+  step_done (self);
+}
+
+gboolean
+espy_install_job_run_finish (EspyInstallJob  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+espy_install_job_cancel (EspyInstallJob *self)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+
+  if (self->task != NULL)
+    {
+      g_cancellable_cancel (self->cancellable);
+      return;
+    }
+  if (self->state == ESPY_INSTALL_STATE_PENDING)
+    {
+      g_object_freeze_notify (G_OBJECT (self));
+      g_clear_error (&self->error);
+      self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The install was cancelled"));
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+      set_state (self, ESPY_INSTALL_STATE_CANCELLED);
+      g_object_thaw_notify (G_OBJECT (self));
+    }
+}
+
+/* --- construction -------------------------------------------------------------- */
+
+EspyInstallJob *
+espy_install_job_new (EspyDevice        *device,
+                      EspyFirmwareImage *image)
+{
+  g_return_val_if_fail (ESPY_IS_DEVICE (device), NULL);
+  g_return_val_if_fail (image == NULL || ESPY_IS_FIRMWARE_IMAGE (image), NULL);
+
+  return g_object_new (ESPY_TYPE_INSTALL_JOB, "device", device, "image", image, NULL);
+}
+
+#define RETURN_IF_RUN(self) \
+  g_return_if_fail ((self)->state == ESPY_INSTALL_STATE_PENDING && (self)->task == NULL)
+
+void
+espy_install_job_set_host (EspyInstallJob *self,
+                           const char     *host)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  g_free (self->host);
+  self->host = (host != NULL && *host != '\0') ? g_strdup (host) : NULL;
+}
+
+void
+espy_install_job_set_ota_port (EspyInstallJob *self,
+                               guint16         port)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->ota_port = port;
+}
+
+void
+espy_install_job_set_web_port (EspyInstallJob *self,
+                               guint16         port)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->web_port = port;
+}
+
+void
+espy_install_job_set_password (EspyInstallJob *self,
+                               const char     *password)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  clear_password (self);
+  if (password != NULL && *password != '\0')
+    self->password = g_strdup (password);
+}
+
+void
+espy_install_job_set_transport (EspyInstallJob       *self,
+                                EspyInstallTransport  transport)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  if (self->transport == transport)
+    return;
+  self->transport = transport;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRANSPORT]);
+}
+
+void
+espy_install_job_set_reboot_timeout (EspyInstallJob *self,
+                                     guint           timeout_ms)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->reboot_timeout_ms = timeout_ms;
+}
+
+void
+espy_install_job_set_verify_timeout (EspyInstallJob *self,
+                                     guint           timeout_ms)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->verify_timeout_ms = timeout_ms;
+}
+
+void
+espy_install_job_set_ota_retries (EspyInstallJob *self,
+                                  guint           retries,
+                                  guint           delay_ms)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->retries = retries;
+  self->retry_delay_ms = delay_ms;
+}
+
+/* --- getters ------------------------------------------------------------------- */
+
+EspyDevice *
+espy_install_job_get_device (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->device;
+}
+
+const char *
+espy_install_job_get_device_name (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->device_name;
+}
+
+EspyFirmwareImage *
+espy_install_job_get_image (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->image;
+}
+
+EspyInstallState
+espy_install_job_get_state (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), ESPY_INSTALL_STATE_PENDING);
+  return self->state;
+}
+
+EspyInstallState
+espy_install_job_get_failed_state (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), ESPY_INSTALL_STATE_PENDING);
+  return self->failed_state;
+}
+
+EspyOtaStage
+espy_install_job_get_ota_stage (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), ESPY_OTA_STAGE_IDLE);
+  return self->ota_stage;
+}
+
+EspyInstallTransport
+espy_install_job_get_transport (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), ESPY_INSTALL_TRANSPORT_AUTO);
+  return self->transport;
+}
+
+double
+espy_install_job_get_fraction (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0.0);
+  return self->fraction;
+}
+
+guint64
+espy_install_job_get_bytes_sent (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0);
+  return self->bytes_sent;
+}
+
+guint64
+espy_install_job_get_bytes_total (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0);
+  return self->bytes_total;
+}
+
+double
+espy_install_job_get_rate (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0.0);
+  return self->rate;
+}
+
+int
+espy_install_job_get_eta_seconds (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), -1);
+  return self->eta_seconds;
+}
+
+const char *
+espy_install_job_get_title (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return espy_install_state_describe (self->state);
+}
+
+const char *
+espy_install_job_get_status_text (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->status_text;
+}
+
+const GError *
+espy_install_job_get_error (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->error;
+}
+
+int
+espy_install_job_get_device_code (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), -1);
+  return self->device_code;
+}
+
+const char *
+espy_install_job_get_old_version (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->old_version;
+}
+
+const char *
+espy_install_job_get_new_version (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->new_version;
+}
+
+const char *
+espy_install_job_get_new_compilation_time (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->new_compilation_time;
+}
+
+gint64
+espy_install_job_get_started (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0);
+  return self->started;
+}
+
+gint64
+espy_install_job_get_finished (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), 0);
+  return self->finished;
+}
+
+gboolean
+espy_install_job_is_final (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), FALSE);
+  return espy_install_state_is_final (self->state);
+}
+
+/* --- GObject ------------------------------------------------------------------- */
+
+static void
+espy_install_job_dispose (GObject *object)
+{
+  EspyInstallJob *self = ESPY_INSTALL_JOB (object);
+
+  /* A running task holds a reference, so nothing runs here. */
+  stop_waiting (self);
+  g_clear_object (&self->device);
+  g_clear_object (&self->image);
+
+  G_OBJECT_CLASS (espy_install_job_parent_class)->dispose (object);
+}
+
+static void
+espy_install_job_finalize (GObject *object)
+{
+  EspyInstallJob *self = ESPY_INSTALL_JOB (object);
+
+  clear_password (self);
+  g_free (self->device_name);
+  g_free (self->host);
+  g_free (self->status_text);
+  g_clear_error (&self->error);
+  g_free (self->old_version);
+  g_free (self->new_version);
+  g_free (self->new_compilation_time);
+
+  G_OBJECT_CLASS (espy_install_job_parent_class)->finalize (object);
+}
+
+static void
+espy_install_job_constructed (GObject *object)
+{
+  EspyInstallJob *self = ESPY_INSTALL_JOB (object);
+
+  G_OBJECT_CLASS (espy_install_job_parent_class)->constructed (object);
+
+  g_assert (self->device != NULL);
+  self->device_name = g_strdup (espy_device_get_name (self->device));
+  update_status_text (self);
+}
+
+static void
+espy_install_job_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  EspyInstallJob *self = ESPY_INSTALL_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_DEVICE: g_value_set_object (value, self->device); break;
+    case PROP_DEVICE_NAME: g_value_set_string (value, self->device_name); break;
+    case PROP_IMAGE: g_value_set_object (value, self->image); break;
+    case PROP_STATE: g_value_set_enum (value, self->state); break;
+    case PROP_FAILED_STATE: g_value_set_enum (value, self->failed_state); break;
+    case PROP_OTA_STAGE: g_value_set_uint (value, self->ota_stage); break;
+    case PROP_TRANSPORT: g_value_set_enum (value, self->transport); break;
+    case PROP_FRACTION: g_value_set_double (value, self->fraction); break;
+    case PROP_BYTES_SENT: g_value_set_uint64 (value, self->bytes_sent); break;
+    case PROP_BYTES_TOTAL: g_value_set_uint64 (value, self->bytes_total); break;
+    case PROP_RATE: g_value_set_double (value, self->rate); break;
+    case PROP_ETA_SECONDS: g_value_set_int (value, self->eta_seconds); break;
+    case PROP_TITLE: g_value_set_string (value, espy_install_state_describe (self->state)); break;
+    case PROP_STATUS_TEXT: g_value_set_string (value, self->status_text); break;
+    case PROP_ERROR: g_value_set_boxed (value, self->error); break;
+    case PROP_DEVICE_CODE: g_value_set_int (value, self->device_code); break;
+    case PROP_OLD_VERSION: g_value_set_string (value, self->old_version); break;
+    case PROP_NEW_VERSION: g_value_set_string (value, self->new_version); break;
+    case PROP_NEW_COMPILATION_TIME: g_value_set_string (value, self->new_compilation_time); break;
+    case PROP_STARTED: g_value_set_int64 (value, self->started); break;
+    case PROP_FINISHED: g_value_set_int64 (value, self->finished); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+espy_install_job_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  EspyInstallJob *self = ESPY_INSTALL_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_DEVICE: self->device = g_value_dup_object (value); break;
+    case PROP_IMAGE: self->image = g_value_dup_object (value); break;
+    case PROP_TRANSPORT: espy_install_job_set_transport (self, g_value_get_enum (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+espy_install_job_class_init (EspyInstallJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = espy_install_job_dispose;
+  object_class->finalize = espy_install_job_finalize;
+  object_class->constructed = espy_install_job_constructed;
+  object_class->get_property = espy_install_job_get_property;
+  object_class->set_property = espy_install_job_set_property;
+
+  properties[PROP_DEVICE] =
+    g_param_spec_object ("device", NULL, NULL, ESPY_TYPE_DEVICE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DEVICE_NAME] = g_param_spec_string ("device-name", NULL, NULL, NULL, ro);
+  properties[PROP_IMAGE] =
+    g_param_spec_object ("image", NULL, NULL, ESPY_TYPE_FIRMWARE_IMAGE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, ESPY_TYPE_INSTALL_STATE, ESPY_INSTALL_STATE_PENDING, ro);
+  properties[PROP_FAILED_STATE] =
+    g_param_spec_enum ("failed-state", NULL, NULL, ESPY_TYPE_INSTALL_STATE, ESPY_INSTALL_STATE_PENDING, ro);
+  properties[PROP_OTA_STAGE] =
+    g_param_spec_uint ("ota-stage", NULL, NULL, 0, ESPY_OTA_STAGE_DONE, ESPY_OTA_STAGE_IDLE, ro);
+  properties[PROP_TRANSPORT] =
+    g_param_spec_enum ("transport", NULL, NULL, ESPY_TYPE_INSTALL_TRANSPORT, ESPY_INSTALL_TRANSPORT_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FRACTION] = g_param_spec_double ("fraction", NULL, NULL, 0.0, 1.0, 0.0, ro);
+  properties[PROP_BYTES_SENT] = g_param_spec_uint64 ("bytes-sent", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_BYTES_TOTAL] = g_param_spec_uint64 ("bytes-total", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_RATE] = g_param_spec_double ("rate", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, ro);
+  properties[PROP_ETA_SECONDS] = g_param_spec_int ("eta-seconds", NULL, NULL, -1, G_MAXINT, -1, ro);
+  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, ro);
+  properties[PROP_STATUS_TEXT] = g_param_spec_string ("status-text", NULL, NULL, NULL, ro);
+  properties[PROP_ERROR] = g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, ro);
+  properties[PROP_DEVICE_CODE] = g_param_spec_int ("device-code", NULL, NULL, -1, 255, -1, ro);
+  properties[PROP_OLD_VERSION] = g_param_spec_string ("old-version", NULL, NULL, NULL, ro);
+  properties[PROP_NEW_VERSION] = g_param_spec_string ("new-version", NULL, NULL, NULL, ro);
+  properties[PROP_NEW_COMPILATION_TIME] = g_param_spec_string ("new-compilation-time", NULL, NULL, NULL, ro);
+  properties[PROP_STARTED] = g_param_spec_int64 ("started", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  properties[PROP_FINISHED] = g_param_spec_int64 ("finished", NULL, NULL, 0, G_MAXINT64, 0, ro);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_STATE_CHANGED] =
+    g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  ESPY_TYPE_INSTALL_STATE, ESPY_TYPE_INSTALL_STATE);
+}
+
+static void
+espy_install_job_init (EspyInstallJob *self)
+{
+  self->transport = ESPY_INSTALL_TRANSPORT_AUTO;
+  self->reboot_timeout_ms = ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS;
+  self->verify_timeout_ms = ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS;
+  self->retries = ESPY_OTA_DEFAULT_RETRIES;
+  self->retry_delay_ms = ESPY_OTA_DEFAULT_RETRY_DELAY_MS;
+  self->state = ESPY_INSTALL_STATE_PENDING;
+  self->failed_state = ESPY_INSTALL_STATE_PENDING;
+  self->eta_seconds = -1;
+  self->device_code = -1;
+}
