@@ -156,3 +156,22 @@ espy_ota_error_describe (EspyOtaError code)
     return _("The update failed for an unknown reason. Try again.");
   return _(info->description);
 }
+
+gboolean
+espy_ota_error_is_network (EspyOtaError code)
+{
+  return code == ESPY_OTA_ERROR_RESOLVE ||
+         code == ESPY_OTA_ERROR_CONNECTION_REFUSED ||
+         code == ESPY_OTA_ERROR_UNREACHABLE ||
+         code == ESPY_OTA_ERROR_TIMEOUT ||
+         code == ESPY_OTA_ERROR_CLOSED ||
+         code == ESPY_OTA_ERROR_NETWORK;
+}
+
+gboolean
+espy_ota_error_is_auth (EspyOtaError code)
+{
+  return code == ESPY_OTA_ERROR_PASSWORD_REJECTED ||
+         code == ESPY_OTA_ERROR_PASSWORD_REQUIRED ||
+         code == ESPY_OTA_ERROR_SHA256_REQUIRED;
+}

@@ -55,6 +55,13 @@ GQuark       espy_ota_error_quark           (void);
  * for a byte that is not a device error code. */
 EspyOtaError espy_ota_error_from_response   (guint8        code);
 
+/* The network failed (name, connection, timeout, close): worth a retry
+ * before data was sent, and a different advice than a device's answer. */
+gboolean     espy_ota_error_is_network      (EspyOtaError  code);
+
+/* The device wants a (different) password or auth method. */
+gboolean     espy_ota_error_is_auth         (EspyOtaError  code);
+
 /* Stable machine-readable name, e.g. "password-rejected" (CLI --json "code"). */
 const char  *espy_ota_error_to_nick         (EspyOtaError  code);
 
