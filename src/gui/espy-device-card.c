@@ -19,6 +19,8 @@ struct _EspyDeviceCard
    * GsProgressButton; reloaded only when the whole percent changes. */
   GtkCssProvider     *progress_provider;
   int                 progress_percent;
+  /* The device changed while the card was off screen: update on map. */
+  gboolean            stale;
 
   /* Template widgets */
   GtkWidget          *content_box;
@@ -72,7 +74,6 @@ espy_device_card_update_device (EspyDeviceCard *self)
   const char *platform;
   const char *board;
   const char *version;
-  const char *reason;
   g_autofree char *platform_text = NULL;
   g_autofree char *version_text = NULL;
   gboolean online;
@@ -96,8 +97,6 @@ espy_device_card_update_device (EspyDeviceCard *self)
       gtk_widget_add_css_class (self->status_box, "offline");
       gtk_widget_remove_css_class (self->status_box, "online");
     }
-  gtk_widget_set_tooltip_text (self->status_box, espy_device_get_reachability (device));
-
   platform = espy_device_get_platform (device);
   board = espy_device_get_board (device);
   if (platform != NULL && board != NULL)
@@ -117,9 +116,7 @@ espy_device_card_update_device (EspyDeviceCard *self)
     version_text = g_strdup (_("Version unknown"));
   gtk_label_set_label (self->version_label, version_text);
 
-  reason = espy_device_get_update_reason (device);
   gtk_widget_set_visible (self->update_pill, espy_device_get_update_available (device));
-  gtk_widget_set_tooltip_text (self->update_pill, reason);
 
   espy_device_card_update_button_style (self);
 }
@@ -129,11 +126,19 @@ device_notify_cb (EspyDeviceCard *self,
                   GParamSpec     *pspec,
                   EspyDevice     *device)
 {
-  /* The reachability text changes about once a second: only the tooltip. */
+  /* The reachability text changes about once a second: the tooltip asks
+   * for it when it shows. */
   if (g_strcmp0 (pspec->name, "reachability") == 0)
-    gtk_widget_set_tooltip_text (self->status_box, espy_device_get_reachability (device));
-  else
-    espy_device_card_update_device (self);
+    return;
+  /* The grid keeps far more cards than it shows (GtkGridView binds up to
+   * 30 rows of max-columns); relabelling those off screen makes the next
+   * frame measure them all. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->stale = TRUE;
+      return;
+    }
+  espy_device_card_update_device (self);
 }
 
 /* --- install progress and result ------------------------------------------ */
@@ -422,6 +427,20 @@ failed_button_clicked_cb (EspyDeviceCard *self)
 }
 
 static void
+espy_device_card_map (GtkWidget *widget)
+{
+  EspyDeviceCard *self = ESPY_DEVICE_CARD (widget);
+
+  if (self->stale)
+    {
+      self->stale = FALSE;
+      espy_device_card_update_device (self);
+    }
+
+  GTK_WIDGET_CLASS (espy_device_card_parent_class)->map (widget);
+}
+
+static void
 espy_device_card_root (GtkWidget *widget)
 {
   EspyDeviceCard *self = ESPY_DEVICE_CARD (widget);
@@ -516,6 +535,7 @@ espy_device_card_class_init (EspyDeviceCardClass *klass)
   object_class->set_property = espy_device_card_set_property;
 
   widget_class->root = espy_device_card_root;
+  widget_class->map = espy_device_card_map;
 
   properties[PROP_DEVICE] =
     g_param_spec_object ("device", NULL, NULL,
@@ -550,10 +570,39 @@ espy_device_card_class_init (EspyDeviceCardClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, failed_button_clicked_cb);
 }
 
+/* Tooltips are filled when they show: gtk_widget_set_tooltip_text() asks
+ * the display server where the pointer is (a synchronous round trip on X11)
+ * every time, which 200 cards changing at once turn into a long stall. */
+static gboolean
+status_query_tooltip_cb (EspyDeviceCard *self,
+                         int             x,
+                         int             y,
+                         gboolean        keyboard,
+                         GtkTooltip     *tooltip,
+                         GtkWidget      *widget)
+{
+  const char *text = NULL;
+
+  if (self->device == NULL)
+    return FALSE;
+  if (widget == self->status_box)
+    text = espy_device_get_reachability (self->device);
+  else
+    text = espy_device_get_update_reason (self->device);
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 espy_device_card_init (EspyDeviceCard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (self->status_box, TRUE);
+  gtk_widget_set_has_tooltip (self->update_pill, TRUE);
+  g_signal_connect_swapped (self->status_box, "query-tooltip", G_CALLBACK (status_query_tooltip_cb), self);
+  g_signal_connect_swapped (self->update_pill, "query-tooltip", G_CALLBACK (status_query_tooltip_cb), self);
 
   self->progress_percent = -1;
   self->progress_provider = gtk_css_provider_new ();
@@ -595,6 +644,7 @@ espy_device_card_set_device (EspyDeviceCard *self,
     {
       g_signal_connect_object (self->device, "notify", G_CALLBACK (device_notify_cb), self,
                                G_CONNECT_SWAPPED);
+      self->stale = FALSE;
       espy_device_card_update_device (self);
     }
   espy_device_card_update_job (self);
