@@ -88,7 +88,7 @@ start_sim () {
   port=
   i=0
   while [ $i -lt 100 ]; do
-    port=$(sed -n "s/^espy-sim: $name ota=127\\.0\\.0\\.1:\\([0-9][0-9]*\\)\$/\\1/p" "$tmp/$name.out" | head -n 1)
+    port=$(sed -n "s/^espy-sim: $name ota=127\\.0\\.0\\.1:\\([0-9][0-9]*\\).*/\\1/p" "$tmp/$name.out" | head -n 1)
     [ -n "$port" ] && return 0
     eval "kill -0 \$$var" 2>/dev/null || break
     sleep 0.1

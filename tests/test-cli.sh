@@ -57,7 +57,7 @@ json_code () {
   sed -n 's/.*"event":"result".*"code":"\([^"]*\)".*/\1/p' "$tmp/out"
 }
 
-echo "1..20"
+echo "1..24"
 
 # Test inputs.
 printf '%s\n' "$PASSWORD" >"$tmp/password"
@@ -122,13 +122,26 @@ cli upload 127.0.0.1 "$tmp/firmware.bin" --port "$port" --password-file "$tmp/no
 [ $rc -eq 3 ] && grep -q '^espy-cli: .*password file' "$tmp/err"
 result $? "unreadable password file: exit 3"
 
-cli upload 127.0.0.1 "$tmp/firmware.bin" --port "$port" --via web
-[ $rc -eq 2 ] && grep -q 'not available yet; use --via ota' "$tmp/err"
-result $? "--via web: not available yet (exit 2)"
+# Port 9 (discard) has no listener on the sandbox's loopback.
+cli upload 127.0.0.1 "$tmp/firmware.bin" --via web --web-port 9 --json $FAST
+[ $rc -eq 4 ] && [ "$(json_code)" = connect ] && grep -q '"stage":"connect"' "$tmp/out"
+result $? "--via web, nothing listening: exit 4, code connect"
 
-cli info 127.0.0.1
-[ $rc -eq 2 ] && grep -q "^espy-cli: 'info' is not available yet" "$tmp/err"
-result $? "unimplemented subcommand: exit 2"
+cli upload 127.0.0.1 "$tmp/firmware.bin" --via web --web-password-file "$tmp/password"
+[ $rc -eq 2 ] && grep -q 'needs --web-user' "$tmp/err" && no_secret
+result $? "--web-password-file without --web-user: exit 2"
+
+cli install 127.0.0.1 --timeout 0 --no-keyring
+[ $rc -eq 2 ] && grep -q '^espy-cli: nothing to install' "$tmp/err"
+result $? "install without --firmware or a configuration: exit 2"
+
+cli update-all
+[ $rc -eq 2 ] && grep -q 'needs --config-dir' "$tmp/err"
+result $? "update-all without --config-dir: exit 2"
+
+cli frobnicate 127.0.0.1
+[ $rc -eq 2 ] && grep -q "^espy-cli: unknown command “frobnicate”" "$tmp/err"
+result $? "unknown subcommand: exit 2 with a pointer to --help"
 
 # --- authentication ------------------------------------------------------------------
 cli upload 127.0.0.1 "$tmp/firmware.bin" --port "$port" --password-file "$tmp/wrong" --json $FAST
@@ -179,6 +192,13 @@ ESPY_PASSWORD="$PASSWORD" cli upload 127.0.0.1 "$tmp/firmware.bin" --port "$port
 [ $rc -eq 0 ] && grep -q '^Uploading' "$tmp/out" && tail -n 1 "$tmp/out" | grep -q '^Done' \
   && [ ! -s "$tmp/err" ] && no_secret
 result $? "ESPY_PASSWORD from the environment, plain output when not a terminal"
+
+# The whole job: upload, wait for the restart, check; the result carries the record.
+ESPY_PASSWORD="$PASSWORD" cli install 127.0.0.1 --firmware "$tmp/firmware.bin" --port "$port" --timeout 0 \
+  --no-keyring --via ota --reboot-timeout-ms 15000 --verify-timeout-ms 0 --json
+[ $rc -eq 0 ] && tail -n 1 "$tmp/out" | grep -q '^{"event":"result","ok":true,"attempt":{' \
+  && grep -q '"stage":"restart"' "$tmp/out" && grep -q '"transport":"ota"' "$tmp/out" && no_secret
+result $? "install --firmware: stages through restart, ok, attempt record, no secret"
 
 # --- network failure ------------------------------------------------------------------
 kill "$sim_pid" 2>/dev/null

@@ -12,6 +12,7 @@
 #include "espy-install-manager.h"
 #include "espy-ota-error.h"
 #include "espy-sim-device.h"
+#include "espy-web-ota-client.h"
 
 #define OLD_VERSION "2025.10.0"
 #define NEW_VERSION "2026.1.0"
@@ -335,16 +336,31 @@ test_device_error (Fixture       *f,
   g_assert_cmpint (espy_install_job_get_device_code (f->job), ==, 0x89);
 }
 
+/* The web transport when asked for: nothing listens on the web port, so
+ * the web client's connect error, and the native OTA port is left alone.
+ * (Web uploads that work are in test-install-e2e.) */
 static void
-test_web_unavailable (Fixture       *f,
-                      gconstpointer  data)
+test_web_refused (Fixture       *f,
+                  gconstpointer  data)
 {
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 closed_port;
+
+  /* A port that was free a moment ago, closed again. */
+  closed_port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+
   dev_start (f->dev);
   new_job (f, 20 * 1024, NEW_VERSION);
   espy_install_job_set_transport (f->job, ESPY_INSTALL_TRANSPORT_WEB);
+  espy_install_job_set_host (f->job, "127.0.0.1");
+  espy_install_job_set_web_port (f->job, closed_port);
   run_job (f);
-  g_assert_error (f->error, ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_WEB_UNAVAILABLE);
-  g_assert_cmpint (espy_install_job_get_failed_state (f->job), ==, ESPY_INSTALL_STATE_PREPARING);
+  g_assert_error (f->error, ESPY_WEB_OTA_ERROR, ESPY_WEB_OTA_ERROR_CONNECT);
+  g_assert_cmpint (espy_install_job_get_failed_state (f->job), ==, ESPY_INSTALL_STATE_CONNECTING);
+  g_assert_cmpint (espy_install_job_get_transport_used (f->job), ==, ESPY_INSTALL_TRANSPORT_WEB);
   g_assert_cmpuint (espy_sim_device_get_connection_count (f->dev->sim), ==, 0);
 }
 
@@ -696,7 +712,7 @@ main (int   argc,
   JOB_TEST ("same-version", test_same_version);
   JOB_TEST ("wrong-password", test_wrong_password);
   JOB_TEST ("device-error", test_device_error);
-  JOB_TEST ("web-unavailable", test_web_unavailable);
+  JOB_TEST ("web-refused", test_web_refused);
   JOB_TEST ("cancel-uploading", test_cancel_uploading);
   JOB_TEST ("cancel-rebooting", test_cancel_rebooting);
   JOB_TEST ("cancel-pending", test_cancel_pending);

@@ -310,7 +310,7 @@ open_dialog (Fixture *f,
   g_assert_nonnull (find_label (f->dialog, "firmware.bin"));
   /* The rows a user sees before installing. */
   g_assert_nonnull (find_label (f->dialog, "Build from Configuration"));
-  g_assert_nonnull (find_label (f->dialog, "Coming soon"));
+  g_assert_nonnull (find_label (f->dialog, "No configuration for this device in the folder"));
   g_assert_nonnull (find_label (f->dialog, "Wirelessly"));
 }
 

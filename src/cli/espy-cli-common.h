@@ -65,6 +65,11 @@ char       *read_password       (const char    *password_file,
 /* Wipes and frees a secret. */
 void        secret_free         (char          *secret);
 
+/* Exit code and --json "code" for an error of any domain an install can
+ * end with (OTA, web OTA, install job, build, firmware, API). */
+int         install_exit_code   (const GError  *error);
+const char *install_error_code  (const GError  *error);
+
 /* Commands */
 int         cmd_upload          (int            argc,
                                  char         **argv);
@@ -73,6 +78,20 @@ int         cmd_check           (int            argc,
 int         cmd_discover        (int            argc,
                                  char         **argv);
 int         cmd_devices         (int            argc,
+                                 char         **argv);
+int         cmd_doctor          (int            argc,
+                                 char         **argv);
+int         cmd_history         (int            argc,
+                                 char         **argv);
+int         cmd_install         (int            argc,
+                                 char         **argv);
+int         cmd_update_all      (int            argc,
+                                 char         **argv);
+int         cmd_info            (int            argc,
+                                 char         **argv);
+int         cmd_logs            (int            argc,
+                                 char         **argv);
+int         cmd_password        (int            argc,
                                  char         **argv);
 
 G_END_DECLS

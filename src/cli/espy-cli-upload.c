@@ -16,6 +16,7 @@
 #include "espy-ota-client.h"
 #include "espy-ota-error.h"
 #include "espy-ota-protocol.h"
+#include "espy-web-ota-client.h"
 
 #include "espy-cli-common.h"
 
@@ -31,7 +32,7 @@ typedef struct {
   OutputMode     mode;
   GMainLoop     *loop;
   GCancellable  *cancellable;
-  EspyOtaClient *client;
+  EspyOtaClient *client;      /* NULL for --via web */
   gboolean       done;
   gboolean       ok;
   GError        *error;
@@ -89,7 +90,7 @@ tty_redraw (Upload *up)
     {
       double fraction = (double) up->acked / (double) up->total;
       guint filled = (guint) (fraction * BAR_WIDTH);
-      double rate = espy_ota_client_get_rate (up->client);
+      double rate = up->client != NULL ? espy_ota_client_get_rate (up->client) : 0.0;
 
       if (rate <= 0 && up->upload_started_us > 0)
         {
@@ -226,6 +227,28 @@ on_progress (EspyOtaClient *client,
     flush_progress (up);
 }
 
+/* The web server has no acks: what was written is what it took. */
+static void
+on_web_progress (EspyWebOtaClient *client,
+                 guint64           sent,
+                 guint64           total,
+                 gpointer          user_data)
+{
+  on_progress (NULL, sent, sent, total, user_data);
+}
+
+static void
+on_web_upload_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Upload *up = user_data;
+
+  up->ok = espy_web_ota_client_upload_finish (ESPY_WEB_OTA_CLIENT (source), result, &up->error);
+  up->done = TRUE;
+  g_main_loop_quit (up->loop);
+}
+
 static void
 on_upload_done (GObject      *source,
                 GAsyncResult *result,
@@ -257,6 +280,7 @@ cmd_upload (int    argc,
   g_autoptr(GFile) file = NULL;
   g_autoptr(EspyFirmwareImage) image = NULL;
   g_autoptr(EspyOtaClient) client = NULL;
+  g_autoptr(EspyWebOtaClient) web_client = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *password_file = NULL;
@@ -265,7 +289,9 @@ cmd_upload (int    argc,
   g_autofree char *web_password_file = NULL;
   g_autofree char *summary = NULL;
   char *password = NULL;
+  char *web_password = NULL;
   gboolean json = FALSE;
+  gboolean web = FALSE;
   int port = 3232;
   int web_port = 80;
   int window = ESPY_OTA_DEFAULT_WINDOW;
@@ -320,9 +346,11 @@ cmd_upload (int    argc,
   g_set_prgname ("espy-cli upload");
   context = g_option_context_new (_("HOST FIRMWARE"));
   summary = g_strdup_printf (_("Installs FIRMWARE (firmware.bin or firmware.ota.bin) on the ESPHome device at HOST "
-                               "over the native OTA protocol. The image is checked before anything is sent.\n"
+                               "over the native OTA protocol, or with --via web through the device’s web server "
+                               "(POST /update). The image is checked before anything is sent.\n"
                                "The OTA password comes from --password-file or the ESPY_PASSWORD environment "
-                               "variable, never from the command line."));
+                               "variable, the web server password from --web-password-file; never from the "
+                               "command line."));
   g_option_context_set_summary (context, summary);
   g_option_context_set_description (context, _(EXIT_CODES_HELP));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -358,12 +386,18 @@ cmd_upload (int    argc,
       print_error (_("timeouts must be positive and retries not negative"));
       return EXIT_USAGE;
     }
-  if (via != NULL && g_str_equal (via, "web"))
+  web = via != NULL && g_str_equal (via, "web");
+  if (web_port < 1 || web_port > 65535)
     {
-      print_error (_("uploading through the web server is not available yet; use --via ota"));
+      print_errorf (_("--web-port must be between 1 and 65535, not %d"), web_port);
       return EXIT_USAGE;
     }
-  if (via != NULL && !g_str_equal (via, "ota"))
+  if (web_password_file != NULL && web_user == NULL)
+    {
+      print_error (_("--web-password-file needs --web-user"));
+      return EXIT_USAGE;
+    }
+  if (via != NULL && !web && !g_str_equal (via, "ota"))
     {
       print_errorf (_("--via must be “ota” or “web”, not “%s”"), via);
       return EXIT_USAGE;
@@ -381,13 +415,41 @@ cmd_upload (int    argc,
   if (error != NULL)
     return report_failure (mode, error, "password-file", EXIT_BAD_INPUT);
 
+  if (web && web_password_file != NULL)
+    {
+      web_password = read_password_file (web_password_file, &error);
+      if (web_password == NULL)
+        {
+          secret_free (password);
+          return report_failure (mode, error, "password-file", EXIT_BAD_INPUT);
+        }
+    }
+
   file = g_file_new_for_commandline_arg (path);
   image = espy_firmware_image_load (file, NULL, &error);
   if (image == NULL)
     {
       secret_free (password);
+      secret_free (web_password);
       return report_failure (mode, error, NULL, EXIT_BAD_INPUT);
     }
+
+  if (web)
+    {
+      /* The web server knows no OTA password: only its own credentials. */
+      secret_free (password);
+      password = NULL;
+      web_client = espy_web_ota_client_new (host, (guint16) web_port);
+      espy_web_ota_client_set_credentials (web_client, web_user, web_password != NULL ? web_password : "");
+      secret_free (web_password);
+      web_password = NULL;
+      espy_web_ota_client_set_filename (web_client, espy_firmware_image_get_name (image));
+      espy_web_ota_client_set_timeouts (web_client, (guint) handshake_timeout_ms,
+                                        (guint) MAX (data_timeout_ms, ESPY_WEB_OTA_DEFAULT_READ_TIMEOUT_MS));
+      port = web_port;
+    }
+  else
+    {
 
   client = espy_ota_client_new (host, (guint16) port);
   espy_ota_client_set_password (client, password);
@@ -396,12 +458,14 @@ cmd_upload (int    argc,
   espy_ota_client_set_window (client, (guint) window);
   espy_ota_client_set_timeouts (client, (guint) handshake_timeout_ms, (guint) data_timeout_ms);
   espy_ota_client_set_retries (client, (guint) retries, (guint) retry_delay_ms);
+    }
 
   if (mode != OUTPUT_JSON)
     {
       g_autofree char *size = g_format_size (espy_firmware_image_get_size (image));
 
-      printf (_("Installing %s (%s, MD5 %s) on %s port %d\n"),
+      printf (web ? _("Installing %s (%s, MD5 %s) through the web server of %s port %d\n")
+                  : _("Installing %s (%s, MD5 %s) on %s port %d\n"),
               espy_firmware_image_get_name (image), size, espy_firmware_image_get_md5 (image), host, port);
       fflush (stdout);
     }
@@ -414,24 +478,35 @@ cmd_upload (int    argc,
   up.client = client;
   up.stage = ESPY_OTA_STAGE_IDLE;
 
-  g_signal_connect (client, "stage-changed", G_CALLBACK (on_stage_changed), &up);
-  g_signal_connect (client, "progress", G_CALLBACK (on_progress), &up);
   sigint_id = g_unix_signal_add (SIGINT, on_sigint, &up);
-
   started_us = g_get_monotonic_time ();
-  espy_ota_client_upload_async (client, image, cancellable, on_upload_done, &up);
+  if (web)
+    {
+      g_signal_connect (web_client, "stage-changed", G_CALLBACK (on_stage_changed), &up);
+      g_signal_connect (web_client, "progress", G_CALLBACK (on_web_progress), &up);
+      espy_web_ota_client_upload_async (web_client, image, cancellable, on_web_upload_done, &up);
+    }
+  else
+    {
+      g_signal_connect (client, "stage-changed", G_CALLBACK (on_stage_changed), &up);
+      g_signal_connect (client, "progress", G_CALLBACK (on_progress), &up);
+      espy_ota_client_upload_async (client, image, cancellable, on_upload_done, &up);
+    }
   while (!up.done)
     g_main_loop_run (loop);
 
   g_source_remove (sigint_id);
-  g_signal_handlers_disconnect_by_data (client, &up);
+  if (client != NULL)
+    g_signal_handlers_disconnect_by_data (client, &up);
+  if (web_client != NULL)
+    g_signal_handlers_disconnect_by_data (web_client, &up);
   flush_progress (&up);
   if (mode == OUTPUT_TTY)
     tty_close_line (&up);
 
   if (!up.ok)
     {
-      ret = report_failure (mode, up.error, NULL, -1);
+      ret = report_failure (mode, up.error, install_error_code (up.error), install_exit_code (up.error));
       g_clear_error (&up.error);
       return ret;
     }

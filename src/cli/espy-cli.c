@@ -18,20 +18,30 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-  { "upload", cmd_upload, "upload HOST FIRMWARE [--port N] [--password-file F] [--via ota|web] [--json]",
+  { "upload", cmd_upload, "upload HOST FIRMWARE [--port N] [--password-file F] [--via ota|web] [--web-port N] [--json]",
     N_("Install firmware over the air") },
+  { "install", cmd_install, "install DEVICE-OR-YAML [--firmware F] [--via ota|web|auto] [--config-dir D] [--json]",
+    N_("Build if needed, install, wait for the restart and check the new build runs") },
+  { "update-all", cmd_update_all, "update-all --config-dir D [--jobs N] [--json]",
+    N_("Build and install every device of a configuration folder") },
   { "discover", cmd_discover, "discover [--timeout SECONDS] [--json]",
     N_("List the ESPHome devices that announce themselves over mDNS") },
   { "devices", cmd_devices, "devices [--config-dir DIR] [--timeout SECONDS] [--json]",
     N_("List every known device: mDNS, configuration folder, added by address") },
-  { "info", NULL, "info HOST [--port N] [--key-file F] [--json]",
+  { "info", cmd_info, "info HOST [--port N] [--key-file F] [--json]",
     N_("Show a device's information") },
-  { "logs", NULL, "logs HOST [--port N] [--key-file F] [--level LEVEL] [--duration SECONDS]",
+  { "logs", cmd_logs, "logs HOST [--port N] [--key-file F] [--level LEVEL] [--dump-config] [--duration SECONDS] [--no-color]",
     N_("Follow a device's logs") },
+  { "password", cmd_password,
+    "password change|add|remove|recover|apply CONFIG.yaml [--current-password-file F] [--new-password-file F] "
+    "[--rotate-shared|--own-secret] [--json]",
+    N_("Change, add, remove or recover a device's OTA password in one verified build") },
   { "check", cmd_check, "check HOST [--port N] [--password-file F]",
     N_("Check the OTA password without uploading") },
-  { "doctor", NULL, "doctor HOST [--json]",
+  { "doctor", cmd_doctor, "doctor HOST [--port N] [--api-port N] [--web-port N] [--password-file F] [--json]",
     N_("Find out why updates to a device fail") },
+  { "history", cmd_history, "history [DEVICE] [--problems] [--limit N] [--json]",
+    N_("List recorded install attempts with their diagnosis") },
 };
 
 static void

@@ -9,6 +9,12 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "espy-api-client.h"
+#include "espy-build-runner.h"
+#include "espy-ota-error.h"
+#include "espy-secrets.h"
+#include "espy-web-ota-client.h"
+
 /* A just-rebooted device keeps its old listener for a moment (ESPHome
  * reboots after the end acknowledgement), so the first probe waits. */
 #define REBOOT_GRACE_MS        1000
@@ -19,6 +25,26 @@
 /* Rate samples at least this far apart, mixed in with this weight. */
 #define RATE_SAMPLE_US         (250 * G_TIME_SPAN_MILLISECOND)
 #define RATE_WEIGHT            0.3
+/* The transport probe and the API reads are quick looks, not installs. */
+#define PROBE_TIMEOUT_S        3
+#define API_CONNECT_MS         4000
+#define API_RETRY_MS           500
+/* Secrets shorter than this are not redacted from log lines (they would
+ * mangle every word); none of them is printed by Espy itself anyway. */
+#define REDACT_MIN_LEN         3
+#define REDACTED               "********"
+/* The install log keeps at most this many bytes (a build prints a lot). */
+#define LOG_MAX_BYTES          (512 * 1024)
+
+/* PREPARING's steps, in order. */
+typedef enum {
+  PREP_BUILD,
+  PREP_CHECK,
+  PREP_SECRETS,
+  PREP_OLD_INFO,
+  PREP_TRANSPORT,
+  PREP_DONE,
+} PrepStep;
 
 struct _EspyInstallJob
 {
@@ -37,8 +63,24 @@ struct _EspyInstallJob
   guint                 verify_timeout_ms;
   guint                 retries;
   guint                 retry_delay_ms;
+  EspyDeviceConfig     *config;
+  char                 *web_user;
+  char                 *web_password;
+  char                 *api_key;
+  guint16               api_port;
+  gboolean              use_keyring;
+  gboolean              password_given;   /* set_password() was called: no lookup */
+  gboolean              web_given;
+  gboolean              api_key_given;
+  char                 *expected_version;
 
   /* What happened. */
+  EspyInstallTransport  transport_used;
+  char                 *transport_reason;
+  gboolean              building;
+  GString              *log;
+  EspyInstallAttempt   *attempt;
+  char                 *old_compilation_time;
   EspyInstallState      state;
   EspyInstallState      failed_state;
   EspyOtaStage          ota_stage;
@@ -63,6 +105,14 @@ struct _EspyInstallJob
   gulong                caller_cancel_id;
   GSource              *cancel_source;     /* ends waits when cancelled */
   EspyOtaClient        *client;
+  EspyWebOtaClient     *web_client;
+  EspyBuildRunner      *runner;
+  EspyApiClient        *api;
+  PrepStep              prep_step;
+  guint                 secret_index;
+  gint64                verify_deadline_us;
+  gint64                upload_started_us;
+  gint64                last_sample_us;
   GSocketClient        *probe;
   guint                 wait_id;           /* a timer: reboot grace/poll, verify */
   gulong                version_id;        /* device notify::version while verifying */
@@ -96,11 +146,16 @@ enum {
   PROP_NEW_COMPILATION_TIME,
   PROP_STARTED,
   PROP_FINISHED,
+  PROP_TRANSPORT_USED,
+  PROP_TRANSPORT_REASON,
+  PROP_BUILDING,
   N_PROPS
 };
 
 enum {
   SIGNAL_STATE_CHANGED,
+  SIGNAL_LOG_LINE,
+  SIGNAL_FINISHED,
   N_SIGNALS
 };
 
@@ -130,13 +185,22 @@ G_DEFINE_QUARK (espy-install-error-quark, espy_install_error)
 static void step_start (EspyInstallJob *self);
 
 static void
-clear_password (EspyInstallJob *self)
+wipe (char **secret)
 {
-  if (self->password == NULL)
+  if (*secret == NULL)
     return;
   /* Not left behind in freed memory. */
-  memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  memset (*secret, 0, strlen (*secret));
+  g_clear_pointer (secret, g_free);
+}
+
+static void
+clear_password (EspyInstallJob *self)
+{
+  wipe (&self->password);
+  wipe (&self->web_user);
+  wipe (&self->web_password);
+  wipe (&self->api_key);
 }
 
 /* --- enums ----------------------------------------------------------------- */
@@ -206,8 +270,87 @@ espy_install_transport_to_nick (EspyInstallTransport transport)
 gboolean
 espy_install_transport_is_available (EspyInstallTransport transport)
 {
-  /* The web server OTA client plugs in at prepare(); flip WEB then. */
-  return transport != ESPY_INSTALL_TRANSPORT_WEB;
+  return TRUE;
+}
+
+const char *
+espy_install_error_to_nick (EspyInstallError code)
+{
+  switch (code)
+    {
+    case ESPY_INSTALL_ERROR_BUSY: return "busy";
+    case ESPY_INSTALL_ERROR_NO_IMAGE: return "no-image";
+    case ESPY_INSTALL_ERROR_WEB_UNAVAILABLE: return "web-unavailable";
+    case ESPY_INSTALL_ERROR_NOT_BACK: return "not-back";
+    case ESPY_INSTALL_ERROR_OLD_FIRMWARE: return "old-firmware";
+    case ESPY_INSTALL_ERROR_PASSWORD_REQUIRED: return "password-required";
+    default: return "install";
+    }
+}
+
+const char *
+espy_install_error_domain_nick (const GError *error)
+{
+  if (error == NULL)
+    return NULL;
+  if (error->domain == ESPY_OTA_ERROR)
+    return "ota";
+  if (error->domain == ESPY_WEB_OTA_ERROR)
+    return "web-ota";
+  if (error->domain == ESPY_INSTALL_ERROR)
+    return "install";
+  if (error->domain == ESPY_BUILD_ERROR)
+    return "build";
+  if (error->domain == ESPY_FIRMWARE_ERROR)
+    return "firmware";
+  if (error->domain == ESPY_API_ERROR)
+    return "api";
+  if (error->domain == G_IO_ERROR)
+    return "io";
+  return "error";
+}
+
+const char *
+espy_install_error_code_nick (const GError *error)
+{
+  if (error == NULL)
+    return NULL;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancelled";
+  if (error->domain == ESPY_OTA_ERROR)
+    return espy_ota_error_to_nick (error->code);
+  if (error->domain == ESPY_WEB_OTA_ERROR)
+    return espy_web_ota_error_to_nick (error->code);
+  if (error->domain == ESPY_INSTALL_ERROR)
+    return espy_install_error_to_nick (error->code);
+  if (error->domain == ESPY_API_ERROR)
+    return espy_api_error_to_nick (error->code);
+  if (error->domain == ESPY_BUILD_ERROR)
+    {
+      switch ((EspyBuildError) error->code)
+        {
+        case ESPY_BUILD_ERROR_ESPHOME_MISSING: return "esphome-missing";
+        case ESPY_BUILD_ERROR_SPAWN_FAILED: return "esphome-spawn-failed";
+        case ESPY_BUILD_ERROR_CONFIG_INVALID: return "config-invalid";
+        case ESPY_BUILD_ERROR_COMPILE_FAILED: return "compile-failed";
+        case ESPY_BUILD_ERROR_NO_FIRMWARE: return "no-firmware";
+        default: return "build";
+        }
+    }
+  if (error->domain == ESPY_FIRMWARE_ERROR)
+    {
+      switch ((EspyFirmwareError) error->code)
+        {
+        case ESPY_FIRMWARE_ERROR_READ: return "firmware-read";
+        case ESPY_FIRMWARE_ERROR_EMPTY: return "firmware-empty";
+        case ESPY_FIRMWARE_ERROR_TOO_LARGE: return "firmware-too-large";
+        case ESPY_FIRMWARE_ERROR_NOT_FIRMWARE: return "firmware-not-firmware";
+        case ESPY_FIRMWARE_ERROR_FACTORY_IMAGE: return "firmware-factory-image";
+        case ESPY_FIRMWARE_ERROR_COMPRESS: return "firmware-compress";
+        default: return "firmware";
+        }
+    }
+  return "error";
 }
 
 /* --- property helpers -------------------------------------------------------- */
@@ -336,6 +479,11 @@ set_state (EspyInstallJob   *self,
 
   g_object_freeze_notify (G_OBJECT (self));
   self->state = state;
+  if (self->attempt != NULL)
+    espy_install_attempt_enter_stage (self->attempt,
+                                      espy_install_state_is_final (state) ? NULL
+                                                                          : espy_install_state_to_nick (state),
+                                      g_get_real_time ());
   if (espy_install_state_is_final (state))
     {
       self->finished = g_get_real_time ();
@@ -384,6 +532,91 @@ stop_waiting (EspyInstallJob *self)
   g_clear_signal_handler (&self->version_id, self->device);
 }
 
+/* --- the install log and the attempt record ------------------------------- */
+
+/* LINE with every secret the job holds replaced. */
+static char *
+redact (EspyInstallJob *self,
+        const char     *line)
+{
+  const char *secrets[] = { self->password, self->web_password, self->api_key };
+  g_autoptr(GString) text = g_string_new (line);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++)
+    if (secrets[i] != NULL && strlen (secrets[i]) >= REDACT_MIN_LEN)
+      g_string_replace (text, secrets[i], REDACTED, 0);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+log_line (EspyInstallJob *self,
+          const char     *line)
+{
+  g_autofree char *clean = redact (self, line);
+
+  if (self->log->len < LOG_MAX_BYTES)
+    {
+      if (self->log->len > 0)
+        g_string_append_c (self->log, '\n');
+      g_string_append (self->log, clean);
+    }
+  g_signal_emit (self, signals[SIGNAL_LOG_LINE], 0, clean);
+}
+
+static void G_GNUC_PRINTF (2, 3)
+log_note (EspyInstallJob *self,
+          const char     *format,
+          ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  log_line (self, text);
+}
+
+static void
+finish_attempt (EspyInstallJob *self)
+{
+  EspyInstallAttempt *a = self->attempt;
+
+  espy_install_attempt_enter_stage (a, NULL, self->finished);
+  a->started = self->started;
+  a->finished = self->finished;
+  espy_install_attempt_set_string (a, &a->result, espy_install_state_to_nick (self->state));
+  if (self->state == ESPY_INSTALL_STATE_FAILED)
+    espy_install_attempt_set_string (a, &a->failed_state, espy_install_state_to_nick (self->failed_state));
+  if (self->error != NULL)
+    {
+      g_autofree char *message = redact (self, self->error->message);
+
+      espy_install_attempt_set_string (a, &a->error_domain, espy_install_error_domain_nick (self->error));
+      espy_install_attempt_set_string (a, &a->error_code, espy_install_error_code_nick (self->error));
+      espy_install_attempt_set_string (a, &a->error_message, message);
+    }
+  a->device_code = self->device_code;
+  if (self->transport_used != ESPY_INSTALL_TRANSPORT_AUTO)
+    espy_install_attempt_set_string (a, &a->transport, espy_install_transport_to_nick (self->transport_used));
+  espy_install_attempt_set_string (a, &a->transport_reason, self->transport_reason);
+  if (self->image != NULL)
+    {
+      espy_install_attempt_set_string (a, &a->image_name, espy_firmware_image_get_name (self->image));
+      espy_install_attempt_set_string (a, &a->image_md5, espy_firmware_image_get_md5 (self->image));
+      a->image_size = espy_firmware_image_get_size (self->image);
+    }
+  a->bytes_acked = self->bytes_sent;
+  a->bytes_total = self->bytes_total;
+  espy_install_attempt_set_string (a, &a->old_version, self->old_version);
+  espy_install_attempt_set_string (a, &a->new_version, self->new_version);
+  espy_install_attempt_set_string (a, &a->expected_version, self->expected_version);
+  espy_install_attempt_set_string (a, &a->old_compilation_time, self->old_compilation_time);
+  espy_install_attempt_set_string (a, &a->new_compilation_time, self->new_compilation_time);
+  if (a->verify == NULL)
+    espy_install_attempt_set_string (a, &a->verify, "not-checked");
+}
+
 /* Drops everything the run holds and completes the task. */
 static void
 complete (EspyInstallJob *self)
@@ -396,6 +629,21 @@ complete (EspyInstallJob *self)
     {
       g_signal_handlers_disconnect_by_data (self->client, self);
       g_clear_object (&self->client);
+    }
+  if (self->web_client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->web_client, self);
+      g_clear_object (&self->web_client);
+    }
+  if (self->runner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_clear_object (&self->runner);
+    }
+  if (self->api != NULL)
+    {
+      espy_api_client_close (self->api);
+      g_clear_object (&self->api);
     }
   g_clear_object (&self->probe);
   if (self->cancel_source != NULL)
@@ -413,6 +661,8 @@ complete (EspyInstallJob *self)
 
   if (task == NULL)
     return;
+  finish_attempt (self);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, self->attempt);
   if (self->state == ESPY_INSTALL_STATE_SUCCEEDED)
     g_task_return_boolean (task, TRUE);
   else
@@ -475,18 +725,223 @@ caller_cancelled_cb (GCancellable *cancellable,
 
 /* --- PREPARING --------------------------------------------------------------- */
 
-static EspyInstallTransport
-effective_transport (EspyInstallJob *self)
+static const char *
+install_host (EspyInstallJob *self)
 {
-  if (self->transport != ESPY_INSTALL_TRANSPORT_AUTO)
-    return self->transport;
-  if (espy_device_get_ota_transport (self->device) == ESPY_DEVICE_TRANSPORT_WEB)
-    return ESPY_INSTALL_TRANSPORT_WEB;
-  return ESPY_INSTALL_TRANSPORT_OTA;
+  return self->host != NULL ? self->host : espy_device_get_address (self->device);
+}
+
+static guint16
+install_ota_port (EspyInstallJob *self)
+{
+  if (self->ota_port != 0)
+    return self->ota_port;
+  if (self->config != NULL && espy_device_config_get_ota_port (self->config) != 0)
+    return espy_device_config_get_ota_port (self->config);
+  return espy_device_get_ota_port (self->device);
+}
+
+static guint16
+install_web_port (EspyInstallJob *self)
+{
+  if (self->web_port != 0)
+    return self->web_port;
+  if (self->config != NULL && espy_device_config_has_web_server (self->config))
+    return espy_device_config_get_web_server_port (self->config);
+  if (espy_device_get_web_port (self->device) != 0)
+    return espy_device_get_web_port (self->device);
+  return ESPY_WEB_OTA_DEFAULT_PORT;
+}
+
+static guint16
+install_api_port (EspyInstallJob *self)
+{
+  if (self->api_port != 0)
+    return self->api_port;
+  if (self->config != NULL && espy_device_config_has_api (self->config))
+    return espy_device_config_get_api_port (self->config);
+  return espy_device_get_api_port (self->device);
+}
+
+/* The port the transport in use listens on: REBOOTING waits for it. */
+static guint16
+install_transport_port (EspyInstallJob *self)
+{
+  return self->transport_used == ESPY_INSTALL_TRANSPORT_WEB ? install_web_port (self) : install_ota_port (self);
+}
+
+/* Whether the native API can be asked what the device runs. */
+static gboolean
+has_api (EspyInstallJob *self)
+{
+  if (self->api_port != 0)
+    return TRUE;
+  if (self->config != NULL)
+    return espy_device_config_has_api (self->config);
+  /* A device only mDNS knows is verified by its announced version (its
+   * API may want a key nobody has). */
+  return (espy_device_get_sources (self->device) & ESPY_DEVICE_SOURCES_API) != 0;
+}
+
+/* Native OTA configured: the config's esphome entry, else what the device
+ * store merged (no source saying "web" means native OTA). */
+static gboolean
+has_native_ota (EspyInstallJob *self)
+{
+  if (self->ota_port != 0)
+    return TRUE;
+  if (self->config != NULL)
+    return espy_device_config_find_ota (self->config, "esphome") != NULL;
+  return espy_device_get_ota_transport (self->device) != ESPY_DEVICE_TRANSPORT_WEB;
+}
+
+/* `ota: - platform: web_server` (2025.7+) or `web_server: ota: true`. */
+static gboolean
+has_web_ota (EspyInstallJob *self)
+{
+  if (self->web_port != 0)
+    return TRUE;
+  if (self->config != NULL)
+    return espy_device_config_find_ota (self->config, "web_server") != NULL
+           || (espy_device_config_has_web_server (self->config)
+               && espy_device_config_get_web_server_ota (self->config));
+  return espy_device_get_ota_transport (self->device) == ESPY_DEVICE_TRANSPORT_WEB;
 }
 
 static void
-prepare (EspyInstallJob *self)
+set_transport_used (EspyInstallJob       *self,
+                    EspyInstallTransport  transport,
+                    const char           *reason)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  self->transport_used = transport;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRANSPORT_USED]);
+  set_string (self, &self->transport_reason, reason, PROP_TRANSPORT_REASON);
+  g_object_thaw_notify (G_OBJECT (self));
+  log_note (self, _("Transport: %s (%s)"),
+            transport == ESPY_INSTALL_TRANSPORT_WEB ? _("web server") : _("native OTA"), reason);
+}
+
+static void
+set_building (EspyInstallJob *self,
+              gboolean        building)
+{
+  if (self->building == building)
+    return;
+  self->building = building;
+  /* The record shows the build as a stage of its own. */
+  espy_install_attempt_enter_stage (self->attempt, building ? "building" : "preparing", g_get_real_time ());
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUILDING]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+}
+
+static void prepare (EspyInstallJob *self);
+
+static void
+prepare_next (EspyInstallJob *self)
+{
+  self->prep_step++;
+  prepare (self);
+}
+
+/* PREP_BUILD ---------------------------------------------------------------- */
+
+static void
+build_output_cb (EspyBuildRunner *runner,
+                 const char      *plain,
+                 const char      *raw,
+                 EspyInstallJob  *self)
+{
+  log_line (self, plain);
+}
+
+static void
+build_progress_cb (EspyBuildRunner *runner,
+                   GParamSpec      *pspec,
+                   EspyInstallJob  *self)
+{
+  const char *status = espy_build_runner_get_status (runner);
+  g_autofree char *text = NULL;
+
+  self->fraction = CLAMP (espy_build_runner_get_progress (runner), 0.0, 1.0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  text = g_strdup_printf (_("Building — %s"), status != NULL ? status : _("starting"));
+  set_status_text (self, text);
+}
+
+static void
+built_image_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EspyFirmwareImage) image = espy_firmware_image_load_finish (result, &error);
+
+  if (self->task == NULL)
+    return;
+  if (image == NULL)
+    {
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  g_set_object (&self->image, image);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE]);
+  prepare_next (self);
+}
+
+static void
+build_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = espy_build_runner_build_finish (ESPY_BUILD_RUNNER (source), result, &error);
+
+  if (self->task == NULL)
+    return;
+  set_building (self, FALSE);
+  self->fraction = 0.0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  if (file == NULL)
+    {
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  {
+    g_autofree char *path = g_file_get_path (file);
+
+    log_note (self, _("Built %s"), path);
+  }
+  self->attempt->built = TRUE;
+  /* The built image is checked like any other. */
+  espy_firmware_image_load_async (file, self->cancellable, built_image_cb, g_object_ref (self));
+}
+
+static void
+prepare_build (EspyInstallJob *self)
+{
+  if (self->image != NULL || self->config == NULL)
+    {
+      prepare_next (self);
+      return;
+    }
+  self->runner = espy_build_runner_new (espy_device_config_get_file (self->config));
+  espy_build_runner_set_node_name (self->runner, espy_device_config_get_name (self->config));
+  g_signal_connect (self->runner, "output-line", G_CALLBACK (build_output_cb), self);
+  g_signal_connect (self->runner, "notify::progress", G_CALLBACK (build_progress_cb), self);
+  g_signal_connect (self->runner, "notify::status", G_CALLBACK (build_progress_cb), self);
+  set_building (self, TRUE);
+  set_status_text (self, _("Building the firmware…"));
+  log_note (self, _("Building %s"), espy_device_config_get_file_name (self->config));
+  espy_build_runner_build_async (self->runner, self->cancellable, build_cb, g_object_ref (self));
+}
+
+/* PREP_CHECK ---------------------------------------------------------------- */
+
+static void
+prepare_check (EspyInstallJob *self)
 {
   if (self->image == NULL)
     {
@@ -503,15 +958,314 @@ prepare (EspyInstallJob *self)
                                espy_firmware_image_get_name (self->image)));
       return;
     }
-  if (!espy_install_transport_is_available (effective_transport (self)))
+  log_note (self, _("Firmware %s, %" G_GSIZE_FORMAT " bytes, MD5 %s"),
+            espy_firmware_image_get_name (self->image), espy_firmware_image_get_size (self->image),
+            espy_firmware_image_get_md5 (self->image));
+  prepare_next (self);
+}
+
+/* PREP_SECRETS: the YAML (and secrets.yaml), then the keyring; what is still
+ * missing is asked for by the front end when the device wants it. */
+
+static const EspySecretKind secret_kinds[] = {
+  ESPY_SECRET_KIND_OTA_PASSWORD,
+  ESPY_SECRET_KIND_WEB_USER,
+  ESPY_SECRET_KIND_WEB_PASSWORD,
+  ESPY_SECRET_KIND_API_KEY,
+};
+
+static char **
+secret_field (EspyInstallJob *self,
+              EspySecretKind  kind,
+              gboolean       *given)
+{
+  switch (kind)
     {
-      /* The web server OTA client plugs in here (issue 6). */
-      fail (self, g_error_new_literal (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_WEB_UNAVAILABLE,
-                                       _("Installing through the web server is not available yet. "
-                                         "Install wirelessly with the native OTA instead.")));
+    case ESPY_SECRET_KIND_OTA_PASSWORD: *given = self->password_given; return &self->password;
+    case ESPY_SECRET_KIND_WEB_USER: *given = self->web_given; return &self->web_user;
+    case ESPY_SECRET_KIND_WEB_PASSWORD: *given = self->web_given; return &self->web_password;
+    case ESPY_SECRET_KIND_API_KEY: *given = self->api_key_given; return &self->api_key;
+    default: g_assert_not_reached ();
+    }
+}
+
+static void prepare_secrets (EspyInstallJob *self);
+
+static void
+secret_resolved_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  g_autoptr(GError) error = NULL;
+  EspySecretSource from = ESPY_SECRET_SOURCE_NONE;
+  char *secret = espy_secrets_resolve_finish (result, &from, &error);
+  gboolean given;
+  char **field;
+
+  if (self->task == NULL)
+    {
+      espy_secret_free (secret);
       return;
     }
-  step_done (self);
+  if (error != NULL)
+    {
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  field = secret_field (self, secret_kinds[self->secret_index], &given);
+  if (secret != NULL)
+    {
+      wipe (field);
+      *field = g_strdup (secret);
+      /* Where from, never what. */
+      log_note (self, _("%s: from %s"), espy_secret_kind_to_nick (secret_kinds[self->secret_index]),
+                from == ESPY_SECRET_SOURCE_CONFIG ? _("the configuration") : _("the keyring"));
+    }
+  espy_secret_free (secret);
+  self->secret_index++;
+  prepare_secrets (self);
+}
+
+static void
+prepare_secrets (EspyInstallJob *self)
+{
+  while (self->secret_index < G_N_ELEMENTS (secret_kinds))
+    {
+      EspySecretKind kind = secret_kinds[self->secret_index];
+      gboolean given;
+      char **field = secret_field (self, kind, &given);
+
+      if (given || *field != NULL)
+        {
+          self->secret_index++;
+          continue;
+        }
+      if (!self->use_keyring)
+        {
+          const char *value = espy_secrets_from_config (self->config, kind);
+
+          if (value != NULL)
+            {
+              *field = g_strdup (value);
+              log_note (self, _("%s: from %s"), espy_secret_kind_to_nick (kind), _("the configuration"));
+            }
+          self->secret_index++;
+          continue;
+        }
+      espy_secrets_resolve_async (self->config, self->device_name, kind, self->cancellable,
+                                  secret_resolved_cb, g_object_ref (self));
+      return;
+    }
+  prepare_next (self);
+}
+
+/* PREP_OLD_INFO and VERIFYING: DeviceInfo over the native API. ----------- */
+
+typedef void (*InfoFunc) (EspyInstallJob    *self,
+                          EspyApiDeviceInfo *info,
+                          GError            *error);
+
+typedef struct {
+  EspyInstallJob *self;
+  InfoFunc        func;
+} InfoCall;
+
+static void
+info_call_done (InfoCall          *call,
+                EspyApiDeviceInfo *info,
+                GError            *error)
+{
+  g_autoptr(EspyInstallJob) self = call->self;
+  InfoFunc func = call->func;
+
+  g_free (call);
+  if (self->api != NULL)
+    {
+      espy_api_client_close (self->api);
+      g_clear_object (&self->api);
+    }
+  if (self->task == NULL)
+    return;
+  func (self, info, error);
+}
+
+static void
+info_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EspyApiDeviceInfo) info = espy_api_client_device_info_finish (ESPY_API_CLIENT (source),
+                                                                          result, &error);
+
+  info_call_done (user_data, info, error);
+}
+
+static void
+info_connect_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  InfoCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!espy_api_client_connect_finish (ESPY_API_CLIENT (source), result, &error))
+    {
+      info_call_done (call, NULL, error);
+      return;
+    }
+  espy_api_client_device_info_async (ESPY_API_CLIENT (source), call->self->cancellable, info_cb, call);
+}
+
+/* One DeviceInfo over a fresh connection, then close (the device allows
+ * only a few API clients). */
+static void
+read_device_info (EspyInstallJob *self,
+                  InfoFunc        func)
+{
+  g_autoptr(GError) error = NULL;
+  InfoCall *call = g_new0 (InfoCall, 1);
+
+  call->self = g_object_ref (self);
+  call->func = func;
+  self->api = espy_api_client_new (install_host (self), install_api_port (self));
+  espy_api_client_set_timeouts (self->api, API_CONNECT_MS, 0, 0, API_CONNECT_MS);
+  if (self->api_key != NULL && !espy_api_client_set_encryption_key (self->api, self->api_key, &error))
+    {
+      info_call_done (call, NULL, error);
+      return;
+    }
+  espy_api_client_connect_async (self->api, self->cancellable, info_connect_cb, call);
+}
+
+static void
+old_info_cb (EspyInstallJob    *self,
+             EspyApiDeviceInfo *info,
+             GError            *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      fail (self, g_error_copy (error));
+      return;
+    }
+  if (info != NULL)
+    {
+      if (info->compilation_time != NULL && *info->compilation_time != '\0')
+        self->old_compilation_time = g_strdup (info->compilation_time);
+      if (info->esphome_version != NULL && *info->esphome_version != '\0')
+        set_string (self, &self->old_version, info->esphome_version, PROP_OLD_VERSION);
+      log_note (self, _("Before: ESPHome %s, built %s"), self->old_version ? self->old_version : "?",
+                self->old_compilation_time ? self->old_compilation_time : "?");
+    }
+  else
+    /* Not fatal: the device may have no API or be busy; the check after
+     * the reboot then has less to compare. */
+    log_note (self, _("Could not read the device information before the upload: %s"), error->message);
+  prepare_next (self);
+}
+
+static void
+prepare_old_info (EspyInstallJob *self)
+{
+  if (!has_api (self))
+    {
+      prepare_next (self);
+      return;
+    }
+  read_device_info (self, old_info_cb);
+}
+
+/* PREP_TRANSPORT -------------------------------------------------------------- */
+
+static void
+transport_probe_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+
+  connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (connection != NULL)
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  if (self->task == NULL)
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      fail (self, g_steal_pointer (&error));
+      return;
+    }
+  if (connection != NULL)
+    set_transport_used (self, ESPY_INSTALL_TRANSPORT_OTA, _("the OTA port answers"));
+  else if (has_web_ota (self))
+    set_transport_used (self, ESPY_INSTALL_TRANSPORT_WEB,
+                        _("the OTA port does not answer and the device has web server OTA"));
+  else
+    /* The OTA client explains the failure better than a probe can. */
+    set_transport_used (self, ESPY_INSTALL_TRANSPORT_OTA,
+                        _("the OTA port does not answer and the device has no web server OTA"));
+  prepare_next (self);
+}
+
+static void
+prepare_transport (EspyInstallJob *self)
+{
+  switch (self->transport)
+    {
+    case ESPY_INSTALL_TRANSPORT_OTA:
+      set_transport_used (self, ESPY_INSTALL_TRANSPORT_OTA, _("chosen"));
+      prepare_next (self);
+      return;
+    case ESPY_INSTALL_TRANSPORT_WEB:
+      set_transport_used (self, ESPY_INSTALL_TRANSPORT_WEB, _("chosen"));
+      prepare_next (self);
+      return;
+    case ESPY_INSTALL_TRANSPORT_AUTO:
+    default:
+      break;
+    }
+  if (!has_native_ota (self) && has_web_ota (self))
+    {
+      set_transport_used (self, ESPY_INSTALL_TRANSPORT_WEB,
+                          _("the configuration has web server OTA and no native OTA"));
+      prepare_next (self);
+      return;
+    }
+  if (!has_web_ota (self))
+    {
+      set_transport_used (self, ESPY_INSTALL_TRANSPORT_OTA, _("the device has native OTA only"));
+      prepare_next (self);
+      return;
+    }
+  /* Both configured: native OTA when its port answers. A probe is connect
+   * and close, which the device does not count as a failed session. */
+  if (self->probe == NULL)
+    {
+      self->probe = g_socket_client_new ();
+      g_socket_client_set_enable_proxy (self->probe, FALSE);
+    }
+  g_socket_client_set_timeout (self->probe, PROBE_TIMEOUT_S);
+  g_socket_client_connect_to_host_async (self->probe, install_host (self), install_ota_port (self),
+                                         self->cancellable, transport_probe_cb, g_object_ref (self));
+}
+
+static void
+prepare (EspyInstallJob *self)
+{
+  switch (self->prep_step)
+    {
+    case PREP_BUILD: prepare_build (self); break;
+    case PREP_CHECK: prepare_check (self); break;
+    case PREP_SECRETS: prepare_secrets (self); break;
+    case PREP_OLD_INFO: prepare_old_info (self); break;
+    case PREP_TRANSPORT: prepare_transport (self); break;
+    case PREP_DONE:
+    default:
+      step_done (self);
+      break;
+    }
 }
 
 /* --- CONNECTING / UPLOADING ---------------------------------------------------- */
@@ -536,20 +1290,8 @@ state_for_ota_stage (EspyOtaStage stage)
     }
 }
 
-static const char *
-install_host (EspyInstallJob *self)
-{
-  return self->host != NULL ? self->host : espy_device_get_address (self->device);
-}
-
-static guint16
-install_ota_port (EspyInstallJob *self)
-{
-  return self->ota_port != 0 ? self->ota_port : espy_device_get_ota_port (self->device);
-}
-
 static void
-ota_stage_changed_cb (EspyOtaClient  *client,
+ota_stage_changed_cb (GObject        *client,
                       guint           stage,
                       EspyInstallJob *self)
 {
@@ -557,6 +1299,13 @@ ota_stage_changed_cb (EspyOtaClient  *client,
     {
       self->ota_stage = stage;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OTA_STAGE]);
+    }
+  if (stage == ESPY_OTA_STAGE_UPLOAD)
+    {
+      /* A retry (or a Digest resend) starts the byte count again. */
+      self->upload_started_us = g_get_monotonic_time ();
+      self->last_sample_us = 0;
+      self->rate_sample_us = 0;
     }
   /* A retry goes back to CONNECTING; DONE is the end of the upload step. */
   if (stage == ESPY_OTA_STAGE_DONE)
@@ -568,16 +1317,26 @@ ota_stage_changed_cb (EspyOtaClient  *client,
 }
 
 static void
-ota_progress_cb (EspyOtaClient  *client,
-                 guint64         sent,
-                 guint64         acked,
-                 guint64         total,
-                 EspyInstallJob *self)
+progress (EspyInstallJob *self,
+          guint64         sent,
+          guint64         acked,
+          guint64         total,
+          double          client_rate)
 {
   gint64 now = g_get_monotonic_time ();
   gboolean last = total > 0 && acked >= total;
   double fraction;
   int eta = -1;
+
+  /* The attempt's rate samples, about every RATE_SAMPLE_US. */
+  if (self->upload_started_us != 0 && (self->last_sample_us == 0 || last
+                                       || now - self->last_sample_us >= RATE_SAMPLE_US))
+    {
+      espy_install_attempt_add_sample (self->attempt, (guint) ((now - self->upload_started_us) / 1000),
+                                       sent, acked);
+      self->last_sample_us = now;
+    }
+  self->attempt->bytes_sent = MAX (self->attempt->bytes_sent, sent);
 
   /* Rate: an exponential average of samples RATE_SAMPLE_US apart, started
    * from the client's average so the first figure is not a burst. */
@@ -592,7 +1351,7 @@ ota_progress_cb (EspyOtaClient  *client,
                       / (double) (now - self->rate_sample_us);
 
       if (self->rate <= 0.0)
-        self->rate = espy_ota_client_get_rate (client) > 0.0 ? espy_ota_client_get_rate (client) : sample;
+        self->rate = client_rate > 0.0 ? client_rate : sample;
       else
         self->rate = RATE_WEIGHT * sample + (1.0 - RATE_WEIGHT) * self->rate;
       self->rate_sample_us = now;
@@ -622,6 +1381,75 @@ ota_progress_cb (EspyOtaClient  *client,
 }
 
 static void
+ota_progress_cb (EspyOtaClient  *client,
+                 guint64         sent,
+                 guint64         acked,
+                 guint64         total,
+                 EspyInstallJob *self)
+{
+  progress (self, sent, acked, total, espy_ota_client_get_rate (client));
+}
+
+/* The web server has no acks: bytes written are what it took. */
+static void
+web_progress_cb (EspyWebOtaClient *client,
+                 guint64           sent,
+                 guint64           total,
+                 EspyInstallJob   *self)
+{
+  progress (self, sent, sent, total, 0.0);
+}
+
+/* A password the device wants and nobody gave: the front end asks. */
+static GError *
+maybe_password_required (EspyInstallJob *self,
+                         GError         *error)
+{
+  const char *what = NULL;
+
+  if (g_error_matches (error, ESPY_OTA_ERROR, ESPY_OTA_ERROR_PASSWORD_REQUIRED))
+    what = _("The device asks for its OTA password, and neither its configuration nor the keyring has "
+             "one. Enter the OTA password (ota: password: in its YAML).");
+  else if (g_error_matches (error, ESPY_WEB_OTA_ERROR, ESPY_WEB_OTA_ERROR_AUTH_REQUIRED))
+    what = _("The device’s web server asks for a user name and password, and neither its configuration "
+             "nor the keyring has them. Enter the web server credentials (web_server: auth: in its YAML).");
+  if (what == NULL)
+    return error;
+  g_error_free (error);
+  return g_error_new_literal (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_PASSWORD_REQUIRED, what);
+}
+
+static void
+upload_succeeded (EspyInstallJob *self,
+                  guint64         acked,
+                  guint64         total)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  self->bytes_sent = acked;
+  self->bytes_total = total;
+  self->fraction = 1.0;
+  self->eta_seconds = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_SENT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
+  g_object_thaw_notify (G_OBJECT (self));
+  log_note (self, _("Uploaded %" G_GUINT64_FORMAT " bytes"), total);
+  step_done (self);
+}
+
+static void
+upload_failed (EspyInstallJob *self,
+               EspyOtaStage    failed_stage,
+               GError         *error)
+{
+  /* Fail in the state of the OTA stage that failed. */
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && failed_stage != ESPY_OTA_STAGE_IDLE)
+    set_state (self, state_for_ota_stage (failed_stage));
+  fail (self, maybe_password_required (self, error));
+}
+
+static void
 upload_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -641,44 +1469,71 @@ upload_cb (GObject      *source,
           self->device_code = code;
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE_CODE]);
         }
-      /* Fail in the state of the OTA stage that failed. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-          && espy_ota_client_get_failed_stage (client) != ESPY_OTA_STAGE_IDLE)
-        set_state (self, state_for_ota_stage (espy_ota_client_get_failed_stage (client)));
-      fail (self, g_steal_pointer (&error));
+      upload_failed (self, espy_ota_client_get_failed_stage (client), g_steal_pointer (&error));
       return;
     }
   if (self->task == NULL)
     return;
 
-  g_object_freeze_notify (G_OBJECT (self));
-  self->bytes_sent = espy_ota_client_get_bytes_acked (client);
-  self->bytes_total = espy_ota_client_get_total (client);
-  self->fraction = 1.0;
-  self->eta_seconds = 0;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_SENT]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
-  g_object_thaw_notify (G_OBJECT (self));
-
+  self->attempt->compressed = espy_ota_client_get_compressed (client);
+  self->attempt->bytes_sent = espy_ota_client_get_bytes_sent (client);
   g_signal_handlers_disconnect_by_data (client, self);
+  upload_succeeded (self, espy_ota_client_get_bytes_acked (client), espy_ota_client_get_total (client));
   g_clear_object (&self->client);
-  step_done (self);
+}
+
+static void
+web_upload_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(EspyInstallJob) self = user_data;
+  EspyWebOtaClient *client = ESPY_WEB_OTA_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!espy_web_ota_client_upload_finish (client, result, &error))
+    {
+      if (self->task == NULL)
+        return;
+      if (espy_web_ota_client_get_response (client) != NULL)
+        log_note (self, _("The web server answered: %s"), espy_web_ota_client_get_response (client));
+      upload_failed (self, espy_web_ota_client_get_failed_stage (client), g_steal_pointer (&error));
+      return;
+    }
+  if (self->task == NULL)
+    return;
+  self->attempt->bytes_sent = espy_web_ota_client_get_bytes_sent (client);
+  g_signal_handlers_disconnect_by_data (client, self);
+  upload_succeeded (self, espy_web_ota_client_get_total (client), espy_web_ota_client_get_total (client));
+  g_clear_object (&self->web_client);
 }
 
 static void
 upload (EspyInstallJob *self)
 {
+  self->bytes_total = espy_firmware_image_get_size (self->image);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
+
+  if (self->transport_used == ESPY_INSTALL_TRANSPORT_WEB)
+    {
+      log_note (self, _("Uploading to the web server at %s:%u"), install_host (self),
+                (guint) install_web_port (self));
+      self->web_client = espy_web_ota_client_new (install_host (self), install_web_port (self));
+      espy_web_ota_client_set_credentials (self->web_client, self->web_user, self->web_password);
+      espy_web_ota_client_set_filename (self->web_client, espy_firmware_image_get_name (self->image));
+      g_signal_connect (self->web_client, "stage-changed", G_CALLBACK (ota_stage_changed_cb), self);
+      g_signal_connect (self->web_client, "progress", G_CALLBACK (web_progress_cb), self);
+      espy_web_ota_client_upload_async (self->web_client, self->image, self->cancellable,
+                                        web_upload_cb, g_object_ref (self));
+      return;
+    }
+
+  log_note (self, _("Uploading over native OTA to %s:%u"), install_host (self), (guint) install_ota_port (self));
   self->client = espy_ota_client_new (install_host (self), install_ota_port (self));
   espy_ota_client_set_password (self->client, self->password);
   espy_ota_client_set_retries (self->client, self->retries, self->retry_delay_ms);
   g_signal_connect (self->client, "stage-changed", G_CALLBACK (ota_stage_changed_cb), self);
   g_signal_connect (self->client, "progress", G_CALLBACK (ota_progress_cb), self);
-
-  self->bytes_total = espy_firmware_image_get_size (self->image);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
-
   espy_ota_client_upload_async (self->client, self->image, self->cancellable,
                                 upload_cb, g_object_ref (self));
 }
@@ -720,6 +1575,8 @@ probe_cb (GObject      *source,
   if (connection != NULL)
     {
       g_clear_object (&self->probe);
+      log_note (self, _("The device is back after %.1f s"),
+                (g_get_monotonic_time () - self->reboot_started_us) / (double) G_USEC_PER_SEC);
       step_done (self);
       return;
     }
@@ -730,18 +1587,19 @@ probe_cb (GObject      *source,
       guint seconds = (guint) ((self->reboot_deadline_us - self->reboot_started_us + G_USEC_PER_SEC / 2)
                                / G_USEC_PER_SEC);
 
+      espy_install_attempt_set_string (self->attempt, &self->attempt->verify, "not-back");
       fail (self, g_error_new (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NOT_BACK,
                                g_dngettext (GETTEXT_PACKAGE,
                                             "The firmware was uploaded, but the device did not come back "
-                                            "within %u second after restarting (its OTA port at %s:%u stays "
+                                            "within %u second after restarting (its port at %s:%u stays "
                                             "closed). It may be stuck starting the new firmware: check its "
                                             "power and its serial log.",
                                             "The firmware was uploaded, but the device did not come back "
-                                            "within %u seconds after restarting (its OTA port at %s:%u stays "
+                                            "within %u seconds after restarting (its port at %s:%u stays "
                                             "closed). It may be stuck starting the new firmware: check its "
                                             "power and its serial log.",
                                             seconds),
-                               seconds, install_host (self), (guint) install_ota_port (self)));
+                               seconds, install_host (self), (guint) install_transport_port (self)));
       return;
     }
   update_status_text (self);
@@ -749,8 +1607,9 @@ probe_cb (GObject      *source,
                                  probe_timer_cb, self);
 }
 
-/* Connect and close at once: the OTA port answering means the device is up.
- * Never a word of OTA, so the device does not count a failed session. */
+/* Connect and close at once: the transport's port answering means the
+ * device is up. Never a word of OTA, so the device does not count a failed
+ * session. */
 static void
 probe_once (EspyInstallJob *self)
 {
@@ -762,7 +1621,7 @@ probe_once (EspyInstallJob *self)
       g_socket_client_set_enable_proxy (self->probe, FALSE);
     }
   g_socket_client_set_timeout (self->probe, (guint) CLAMP (left_s, 1, REBOOT_CONNECT_TIMEOUT));
-  g_socket_client_connect_to_host_async (self->probe, install_host (self), install_ota_port (self),
+  g_socket_client_connect_to_host_async (self->probe, install_host (self), install_transport_port (self),
                                          self->cancellable, probe_cb, g_object_ref (self));
 }
 
@@ -780,13 +1639,93 @@ wait_for_reboot (EspyInstallJob *self)
 /* --- VERIFYING ----------------------------------------------------------------- */
 
 static void
-verified (EspyInstallJob *self)
+verified (EspyInstallJob *self,
+          const char     *how)
 {
   stop_waiting (self);
-  /* The build step (issue 6) knows the expected version and compilation
-   * time; until then, a device that is back has the new firmware. */
-  set_string (self, &self->new_version, espy_device_get_version (self->device), PROP_NEW_VERSION);
+  if (self->new_version == NULL)
+    set_string (self, &self->new_version, espy_device_get_version (self->device), PROP_NEW_VERSION);
+  espy_install_attempt_set_string (self->attempt, &self->attempt->verify, how);
   step_done (self);
+}
+
+static void verify_api (EspyInstallJob *self);
+
+static gboolean
+verify_retry_cb (gpointer user_data)
+{
+  EspyInstallJob *self = user_data;
+
+  self->wait_id = 0;
+  verify_api (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+new_info_cb (EspyInstallJob    *self,
+             EspyApiDeviceInfo *info,
+             GError            *error)
+{
+  gboolean same_build;
+  gboolean wrong_version;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      fail (self, g_error_copy (error));
+      return;
+    }
+  if (info == NULL)
+    {
+      /* The API starts a moment after the OTA or web port. */
+      if (g_get_monotonic_time () + API_RETRY_MS * 1000 < self->verify_deadline_us)
+        {
+          self->wait_id = g_timeout_add (API_RETRY_MS, verify_retry_cb, self);
+          return;
+        }
+      log_note (self, _("Could not read the device information after the reboot: %s"), error->message);
+      verified (self, "back");
+      return;
+    }
+
+  set_string (self, &self->new_version,
+              info->esphome_version != NULL && *info->esphome_version != '\0' ? info->esphome_version : NULL,
+              PROP_NEW_VERSION);
+  set_string (self, &self->new_compilation_time,
+              info->compilation_time != NULL && *info->compilation_time != '\0' ? info->compilation_time : NULL,
+              PROP_NEW_COMPILATION_TIME);
+  log_note (self, _("After: ESPHome %s, built %s"), self->new_version ? self->new_version : "?",
+            self->new_compilation_time ? self->new_compilation_time : "?");
+
+  same_build = self->old_compilation_time != NULL && self->new_compilation_time != NULL
+               && g_str_equal (self->old_compilation_time, self->new_compilation_time);
+  wrong_version = self->expected_version != NULL && self->new_version != NULL
+                  && !g_str_equal (self->expected_version, self->new_version);
+  if (same_build || wrong_version)
+    {
+      g_autofree char *detail = NULL;
+
+      espy_install_attempt_set_string (self->attempt, &self->attempt->verify, "old-build");
+      if (same_build)
+        detail = g_strdup_printf (_("it reports the same build time as before (%s)"), self->new_compilation_time);
+      else
+        detail = g_strdup_printf (_("it reports ESPHome %s instead of %s"), self->new_version,
+                                  self->expected_version);
+      fail (self, g_error_new (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_OLD_FIRMWARE,
+                               _("The firmware was uploaded but the device still runs the old firmware: "
+                                 "%s. It may have rolled back to the previous build after failing to start "
+                                 "the new one (check its serial log), or the image was an old build: "
+                                 "build it again and install."),
+                               detail));
+      return;
+    }
+  verified (self, self->old_compilation_time != NULL && self->new_compilation_time != NULL ? "new-build"
+                                                                                            : "back");
+}
+
+static void
+verify_api (EspyInstallJob *self)
+{
+  read_device_info (self, new_info_cb);
 }
 
 static gboolean
@@ -795,7 +1734,7 @@ verify_timeout_cb (gpointer user_data)
   EspyInstallJob *self = user_data;
 
   self->wait_id = 0;
-  verified (self);
+  verified (self, "back");
   return G_SOURCE_REMOVE;
 }
 
@@ -805,7 +1744,7 @@ device_version_cb (EspyDevice     *device,
                    EspyInstallJob *self)
 {
   if (g_strcmp0 (espy_device_get_version (device), self->old_version) != 0)
-    verified (self);
+    verified (self, "new-build");
 }
 
 static void
@@ -813,13 +1752,19 @@ verify (EspyInstallJob *self)
 {
   EspyDeviceSources reporting = ESPY_DEVICE_SOURCES_MDNS | ESPY_DEVICE_SOURCES_API;
 
-  /* Only mDNS and the API report what a device runs; give them a moment to
-   * see the restarted device. */
+  self->verify_deadline_us = g_get_monotonic_time () + (gint64) self->verify_timeout_ms * 1000;
+  /* The API says exactly what runs: version and compilation time. */
+  if (has_api (self) && self->verify_timeout_ms > 0)
+    {
+      verify_api (self);
+      return;
+    }
+  /* Else mDNS: give it a moment to see the restarted device. */
   if (g_strcmp0 (espy_device_get_version (self->device), self->old_version) != 0
       || (espy_device_get_sources (self->device) & reporting) == 0
       || self->verify_timeout_ms == 0)
     {
-      verified (self);
+      verified (self, "back");
       return;
     }
   self->version_id = g_signal_connect (self->device, "notify::version",
@@ -836,6 +1781,8 @@ step_start (EspyInstallJob *self)
   switch (self->state)
     {
     case ESPY_INSTALL_STATE_PREPARING:
+      self->prep_step = PREP_BUILD;
+      self->secret_index = 0;
       prepare (self);
       break;
     case ESPY_INSTALL_STATE_CONNECTING:
@@ -894,6 +1841,10 @@ espy_install_job_run_async (EspyInstallJob      *self,
       self->caller_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
                                                       g_object_ref (self->cancellable), g_object_unref);
     }
+
+  g_clear_pointer (&self->attempt, espy_install_attempt_unref);
+  self->attempt = espy_install_attempt_new ();
+  espy_install_attempt_set_string (self->attempt, &self->attempt->device_name, self->device_name);
 
   g_object_freeze_notify (G_OBJECT (self));
   self->started = g_get_real_time ();
@@ -989,9 +1940,84 @@ espy_install_job_set_password (EspyInstallJob *self,
   g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
   RETURN_IF_RUN (self);
 
-  clear_password (self);
+  wipe (&self->password);
+  /* Given, even empty: "no password" is an answer, not a reason to look. */
+  self->password_given = TRUE;
   if (password != NULL && *password != '\0')
     self->password = g_strdup (password);
+}
+
+void
+espy_install_job_set_config (EspyInstallJob   *self,
+                             EspyDeviceConfig *config)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  g_return_if_fail (config == NULL || ESPY_IS_DEVICE_CONFIG (config));
+  RETURN_IF_RUN (self);
+
+  g_set_object (&self->config, config);
+}
+
+void
+espy_install_job_set_web_credentials (EspyInstallJob *self,
+                                      const char     *user,
+                                      const char     *password)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  wipe (&self->web_user);
+  wipe (&self->web_password);
+  self->web_given = TRUE;
+  if (user != NULL && *user != '\0')
+    {
+      self->web_user = g_strdup (user);
+      self->web_password = g_strdup (password != NULL ? password : "");
+    }
+}
+
+void
+espy_install_job_set_api_port (EspyInstallJob *self,
+                               guint16         port)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->api_port = port;
+}
+
+void
+espy_install_job_set_api_key (EspyInstallJob *self,
+                              const char     *key)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  wipe (&self->api_key);
+  self->api_key_given = key != NULL;
+  if (key != NULL && *key != '\0')
+    self->api_key = g_strdup (key);
+}
+
+void
+espy_install_job_set_use_keyring (EspyInstallJob *self,
+                                  gboolean        use_keyring)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->use_keyring = use_keyring;
+}
+
+void
+espy_install_job_set_expected_version (EspyInstallJob *self,
+                                       const char     *version)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  g_free (self->expected_version);
+  self->expected_version = g_strdup (version);
 }
 
 void
@@ -1125,11 +2151,17 @@ espy_install_job_get_eta_seconds (EspyInstallJob *self)
   return self->eta_seconds;
 }
 
+static const char *
+title (EspyInstallJob *self)
+{
+  return self->building ? _("Building the firmware") : espy_install_state_describe (self->state);
+}
+
 const char *
 espy_install_job_get_title (EspyInstallJob *self)
 {
   g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
-  return espy_install_state_describe (self->state);
+  return title (self);
 }
 
 const char *
@@ -1195,6 +2227,55 @@ espy_install_job_is_final (EspyInstallJob *self)
   return espy_install_state_is_final (self->state);
 }
 
+EspyDeviceConfig *
+espy_install_job_get_config (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->config;
+}
+
+EspyInstallTransport
+espy_install_job_get_transport_used (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), ESPY_INSTALL_TRANSPORT_AUTO);
+  return self->transport_used;
+}
+
+const char *
+espy_install_job_get_transport_reason (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->transport_reason;
+}
+
+gboolean
+espy_install_job_get_building (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), FALSE);
+  return self->building;
+}
+
+const char *
+espy_install_job_get_log (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->log->str;
+}
+
+const char *
+espy_install_job_get_old_compilation_time (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->old_compilation_time;
+}
+
+EspyInstallAttempt *
+espy_install_job_get_attempt (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return self->attempt;
+}
+
 /* --- GObject ------------------------------------------------------------------- */
 
 static void
@@ -1206,6 +2287,7 @@ espy_install_job_dispose (GObject *object)
   stop_waiting (self);
   g_clear_object (&self->device);
   g_clear_object (&self->image);
+  g_clear_object (&self->config);
 
   G_OBJECT_CLASS (espy_install_job_parent_class)->dispose (object);
 }
@@ -1223,6 +2305,11 @@ espy_install_job_finalize (GObject *object)
   g_free (self->old_version);
   g_free (self->new_version);
   g_free (self->new_compilation_time);
+  g_free (self->old_compilation_time);
+  g_free (self->expected_version);
+  g_free (self->transport_reason);
+  g_string_free (self->log, TRUE);
+  g_clear_pointer (&self->attempt, espy_install_attempt_unref);
 
   G_OBJECT_CLASS (espy_install_job_parent_class)->finalize (object);
 }
@@ -1261,7 +2348,10 @@ espy_install_job_get_property (GObject    *object,
     case PROP_BYTES_TOTAL: g_value_set_uint64 (value, self->bytes_total); break;
     case PROP_RATE: g_value_set_double (value, self->rate); break;
     case PROP_ETA_SECONDS: g_value_set_int (value, self->eta_seconds); break;
-    case PROP_TITLE: g_value_set_string (value, espy_install_state_describe (self->state)); break;
+    case PROP_TITLE: g_value_set_string (value, title (self)); break;
+    case PROP_TRANSPORT_USED: g_value_set_enum (value, self->transport_used); break;
+    case PROP_TRANSPORT_REASON: g_value_set_string (value, self->transport_reason); break;
+    case PROP_BUILDING: g_value_set_boolean (value, self->building); break;
     case PROP_STATUS_TEXT: g_value_set_string (value, self->status_text); break;
     case PROP_ERROR: g_value_set_boxed (value, self->error); break;
     case PROP_DEVICE_CODE: g_value_set_int (value, self->device_code); break;
@@ -1334,7 +2424,19 @@ espy_install_job_class_init (EspyInstallJobClass *klass)
   properties[PROP_STARTED] = g_param_spec_int64 ("started", NULL, NULL, 0, G_MAXINT64, 0, ro);
   properties[PROP_FINISHED] = g_param_spec_int64 ("finished", NULL, NULL, 0, G_MAXINT64, 0, ro);
 
+  properties[PROP_TRANSPORT_USED] =
+    g_param_spec_enum ("transport-used", NULL, NULL, ESPY_TYPE_INSTALL_TRANSPORT, ESPY_INSTALL_TRANSPORT_AUTO, ro);
+  properties[PROP_TRANSPORT_REASON] = g_param_spec_string ("transport-reason", NULL, NULL, NULL, ro);
+  properties[PROP_BUILDING] = g_param_spec_boolean ("building", NULL, NULL, FALSE, ro);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_LOG_LINE] =
+    g_signal_new ("log-line", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, ESPY_TYPE_INSTALL_ATTEMPT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   signals[SIGNAL_STATE_CHANGED] =
     g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -1354,4 +2456,6 @@ espy_install_job_init (EspyInstallJob *self)
   self->failed_state = ESPY_INSTALL_STATE_PENDING;
   self->eta_seconds = -1;
   self->device_code = -1;
+  self->use_keyring = TRUE;
+  self->log = g_string_new (NULL);
 }

@@ -11,7 +11,9 @@
 #include <gio/gio.h>
 
 #include "espy-device.h"
+#include "espy-device-config.h"
 #include "espy-firmware-image.h"
+#include "espy-install-attempt.h"
 #include "espy-ota-client.h"
 
 G_BEGIN_DECLS
@@ -20,7 +22,8 @@ G_BEGIN_DECLS
  * and CANCELLED are final. */
 typedef enum {
   ESPY_INSTALL_STATE_PENDING,     /* created or queued, not started */
-  ESPY_INSTALL_STATE_PREPARING,   /* checking the image (later: building it) */
+  ESPY_INSTALL_STATE_PREPARING,   /* building (when there is a config and no image), checking
+                                   * the image, finding secrets, choosing the transport */
   ESPY_INSTALL_STATE_CONNECTING,  /* connect, handshake, password */
   ESPY_INSTALL_STATE_UPLOADING,   /* erase, data, the device's own check */
   ESPY_INSTALL_STATE_REBOOTING,   /* waiting for the device to come back */
@@ -45,9 +48,11 @@ typedef enum {
 typedef enum {
   ESPY_INSTALL_ERROR_BUSY,              /* another install runs for this device */
   ESPY_INSTALL_ERROR_NO_IMAGE,          /* nothing to install */
-  ESPY_INSTALL_ERROR_WEB_UNAVAILABLE,   /* web server transport not available yet */
+  ESPY_INSTALL_ERROR_WEB_UNAVAILABLE,   /* no longer used: both transports are available */
   ESPY_INSTALL_ERROR_NOT_BACK,          /* the device did not come back after the reboot */
-  ESPY_INSTALL_ERROR_OLD_FIRMWARE,      /* back, but still on the old build (issue 6) */
+  ESPY_INSTALL_ERROR_OLD_FIRMWARE,      /* back, but still on the old build */
+  ESPY_INSTALL_ERROR_PASSWORD_REQUIRED, /* the device wants a password (OTA or web) nobody gave */
+
 } EspyInstallError;
 
 #define ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS 60000
@@ -71,19 +76,30 @@ gboolean     espy_install_state_is_final      (EspyInstallState state);
 gboolean     espy_install_state_is_active     (EspyInstallState state);
 /* "auto", "ota", "web" */
 const char  *espy_install_transport_to_nick   (EspyInstallTransport transport);
-/* FALSE for a transport this build cannot use yet (WEB until the web
- * server client lands): front ends show it as "Coming soon". */
+/* "busy", "no-image", ..., "password-required": the CLI's JSON "code". */
+const char  *espy_install_error_to_nick       (EspyInstallError     code);
+/* The domain of any error a job ends with, as a short nick ("ota",
+ * "web-ota", "install", "build", "firmware", "api", "io", "error") and its
+ * code's nick: what the attempt record and the CLI's JSON say. */
+const char  *espy_install_error_domain_nick   (const GError        *error);
+const char  *espy_install_error_code_nick     (const GError        *error);
+/* TRUE for every transport now; kept for front ends that still ask. */
 gboolean     espy_install_transport_is_available (EspyInstallTransport transport);
 
 /* Properties (all read-only unless noted; every one notifies on change, on
  * the main context the job runs on):
  *   device            EspyDevice*     construct-only
  *   device-name       string          the node name, fixed at creation
- *   image             EspyFirmwareImage*  construct-only (NULL: later a build)
+ *   image             EspyFirmwareImage*  construct-only; NULL = build from the
+ *                     config (set_config()); then the built image once loaded
  *   state             EspyInstallState
  *   failed-state      EspyInstallState  the state that failed (PENDING if none)
  *   ota-stage         EspyOtaStage    the OTA client's fine stage while connecting/uploading
- *   transport         EspyInstallTransport  read/write before run
+ *   transport         EspyInstallTransport  read/write before run (what was asked)
+ *   transport-used    EspyInstallTransport  OTA or WEB once chosen, AUTO before
+ *   transport-reason  string          why that transport, one translated line
+ *   building          gboolean        the compiler runs (in PREPARING); fraction,
+ *                     title and status-text then follow the build
  *   fraction          double          0..1: bytes acknowledged / total
  *   bytes-sent        guint64         bytes acknowledged by the device
  *   bytes-total       guint64         payload bytes on the wire (gzip size when compressed)
@@ -101,12 +117,20 @@ gboolean     espy_install_transport_is_available (EspyInstallTransport transport
  *
  * Signals:
  *   ::state-changed (EspyInstallState old_state, EspyInstallState new_state)
- *        after "state" changed; handy for recording the stages passed. */
+ *        after "state" changed; handy for recording the stages passed.
+ *   ::log-line (const char *line)
+ *        one line of the install log: the compiler's output (ANSI escapes
+ *        removed) and the job's own notes. Any secret the job holds is
+ *        replaced by "********" before it gets here.
+ *   ::finished (EspyInstallAttempt *attempt)
+ *        once, when the job reached a final state (before run_finish's
+ *        callback): the record for the history. It holds no secret. */
 #define ESPY_TYPE_INSTALL_JOB (espy_install_job_get_type ())
 G_DECLARE_FINAL_TYPE (EspyInstallJob, espy_install_job, ESPY, INSTALL_JOB, GObject)
 
 /* IMAGE already checked (espy_firmware_image_load*()); it is checked again
- * (size, kind) in PREPARING. */
+ * (size, kind) in PREPARING. IMAGE NULL with a config (set_config()) builds
+ * it first with EspyBuildRunner ($ESPY_ESPHOME or "esphome"). */
 EspyInstallJob     *espy_install_job_new                    (EspyDevice            *device,
                                                              EspyFirmwareImage     *image);
 
@@ -123,6 +147,28 @@ void                espy_install_job_set_password           (EspyInstallJob     
                                                              const char            *password);
 void                espy_install_job_set_transport          (EspyInstallJob        *self,
                                                              EspyInstallTransport   transport);
+/* The device's YAML (may be NULL): where secrets come from first, whether
+ * the device has native OTA, web server OTA and the API, and what to build
+ * when there is no image. */
+void                espy_install_job_set_config             (EspyInstallJob        *self,
+                                                             EspyDeviceConfig      *config);
+/* Web server credentials (kept in memory only, like the password). */
+void                espy_install_job_set_web_credentials    (EspyInstallJob        *self,
+                                                             const char            *user,
+                                                             const char            *password);
+/* The native API: port (0 = config / device) and base64 Noise key (NULL =
+ * from the config or the keyring). Used to read DeviceInfo before the
+ * upload and after the reboot. */
+void                espy_install_job_set_api_port           (EspyInstallJob        *self,
+                                                             guint16                port);
+void                espy_install_job_set_api_key            (EspyInstallJob        *self,
+                                                             const char            *key);
+/* Look missing secrets up in the keyring after the config (default TRUE). */
+void                espy_install_job_set_use_keyring        (EspyInstallJob        *self,
+                                                             gboolean               use_keyring);
+/* The ESPHome version the device must report afterwards (NULL: any). */
+void                espy_install_job_set_expected_version   (EspyInstallJob        *self,
+                                                             const char            *version);
 /* How long REBOOTING waits for the OTA port to accept a connection again
  * (default ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS). */
 void                espy_install_job_set_reboot_timeout     (EspyInstallJob        *self,
@@ -174,5 +220,15 @@ const char         *espy_install_job_get_new_compilation_time (EspyInstallJob   
 gint64              espy_install_job_get_started            (EspyInstallJob        *self);
 gint64              espy_install_job_get_finished           (EspyInstallJob        *self);
 gboolean            espy_install_job_is_final               (EspyInstallJob        *self);
+EspyDeviceConfig   *espy_install_job_get_config             (EspyInstallJob        *self);
+EspyInstallTransport espy_install_job_get_transport_used    (EspyInstallJob        *self);
+const char         *espy_install_job_get_transport_reason   (EspyInstallJob        *self);
+gboolean            espy_install_job_get_building           (EspyInstallJob        *self);
+/* The install log so far (lines joined with "\n"); never NULL. */
+const char         *espy_install_job_get_log                (EspyInstallJob        *self);
+/* The compilation time the device reported before the upload, or NULL. */
+const char         *espy_install_job_get_old_compilation_time (EspyInstallJob      *self);
+/* The record (also passed to ::finished); complete once final. Owned by SELF. */
+EspyInstallAttempt *espy_install_job_get_attempt            (EspyInstallJob        *self);
 
 G_END_DECLS

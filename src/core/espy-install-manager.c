@@ -33,6 +33,8 @@ enum {
 enum {
   SIGNAL_JOB_STARTED,
   SIGNAL_JOB_FINISHED,
+  SIGNAL_DEVICE_BUSY,
+  SIGNAL_DEVICE_FREE,
   N_SIGNALS
 };
 
@@ -116,6 +118,27 @@ start_queued (EspyInstallManager *self)
     }
 }
 
+/* device-busy just before the upload connects, device-free at the end. */
+static void
+job_stage_cb (EspyInstallJob     *job,
+              EspyInstallState    old_state,
+              EspyInstallState    new_state,
+              EspyInstallManager *self)
+{
+  gboolean busy = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (job), "espy-device-busy"));
+
+  if (new_state == ESPY_INSTALL_STATE_CONNECTING && !busy)
+    {
+      g_object_set_data (G_OBJECT (job), "espy-device-busy", GINT_TO_POINTER (TRUE));
+      g_signal_emit (self, signals[SIGNAL_DEVICE_BUSY], 0, espy_install_job_get_device_name (job));
+    }
+  else if (espy_install_state_is_final (new_state) && busy)
+    {
+      g_object_set_data (G_OBJECT (job), "espy-device-busy", NULL);
+      g_signal_emit (self, signals[SIGNAL_DEVICE_FREE], 0, espy_install_job_get_device_name (job));
+    }
+}
+
 /* A queued job cancelled before it ran leaves the queue at once. */
 static void
 job_state_cb (EspyInstallJob     *job,
@@ -184,6 +207,7 @@ espy_install_manager_start (EspyInstallManager  *self,
 
   g_list_store_append (self->jobs, job);
   g_signal_connect_object (job, "notify::state", G_CALLBACK (job_state_cb), self, 0);
+  g_signal_connect_object (job, "state-changed", G_CALLBACK (job_stage_cb), self, 0);
   g_queue_push_tail (&self->queue, job);
   start_queued (self);
   counts_changed (self);
@@ -254,6 +278,278 @@ espy_install_manager_lookup_last (EspyInstallManager *self,
 {
   g_return_val_if_fail (ESPY_IS_INSTALL_MANAGER (self), NULL);
   return lookup (self, name, FALSE);
+}
+
+/* --- Update All ----------------------------------------------------------- */
+
+/* One device of a run that is not a job yet (offline, waited for). */
+typedef struct {
+  GTask             *task;      /* the run's; not a reference */
+  EspyDevice        *device;
+  gulong             online_id;
+  guint              timeout_id;
+} Waiting;
+
+typedef struct _UpdateRun {
+  EspyInstallManager *manager;
+  EspyUpdateOptions   options;
+  EspyUpdateSummary   summary;
+  GPtrArray          *jobs;      /* EspyInstallJob*, ours */
+  GPtrArray          *waiting;   /* Waiting* */
+  gulong              finished_id;
+  gulong              cancel_id;
+  gboolean            cancelled;
+  gboolean            returned;
+} UpdateRun;
+
+static void
+waiting_free (gpointer data)
+{
+  Waiting *w = data;
+
+  g_clear_signal_handler (&w->online_id, w->device);
+  g_clear_handle_id (&w->timeout_id, g_source_remove);
+  g_object_unref (w->device);
+  g_free (w);
+}
+
+static void
+update_run_free (gpointer data)
+{
+  UpdateRun *run = data;
+
+  g_ptr_array_unref (run->jobs);
+  g_ptr_array_unref (run->waiting);
+  g_free (run);
+}
+
+/* Returns the task once nothing of the run is left. */
+static void
+update_run_check_done (GTask *task)
+{
+  UpdateRun *run = g_task_get_task_data (task);
+
+  if (run->returned || run->waiting->len > 0)
+    return;
+  for (guint i = 0; i < run->jobs->len; i++)
+    if (!espy_install_job_is_final (g_ptr_array_index (run->jobs, i)))
+      return;
+  g_clear_signal_handler (&run->finished_id, run->manager);
+  if (run->cancel_id != 0)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), run->cancel_id);
+      run->cancel_id = 0;
+    }
+  if (run->cancelled)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Update All was cancelled"));
+  else
+    g_task_return_boolean (task, TRUE);
+  run->returned = TRUE;
+  g_object_unref (task);  /* the run's own reference */
+}
+
+static void
+update_job_finished_cb (EspyInstallManager *self,
+                        EspyInstallJob     *job,
+                        GTask              *task)
+{
+  UpdateRun *run = g_task_get_task_data (task);
+
+  if (!g_ptr_array_find (run->jobs, job, NULL))
+    return;
+  switch (espy_install_job_get_state (job))
+    {
+    case ESPY_INSTALL_STATE_SUCCEEDED: run->summary.n_succeeded++; break;
+    case ESPY_INSTALL_STATE_FAILED: run->summary.n_failed++; break;
+    case ESPY_INSTALL_STATE_CANCELLED: run->summary.n_cancelled++; break;
+    case ESPY_INSTALL_STATE_PENDING:
+    case ESPY_INSTALL_STATE_PREPARING:
+    case ESPY_INSTALL_STATE_CONNECTING:
+    case ESPY_INSTALL_STATE_UPLOADING:
+    case ESPY_INSTALL_STATE_REBOOTING:
+    case ESPY_INSTALL_STATE_VERIFYING:
+    default:
+      return;
+    }
+  update_run_check_done (task);
+}
+
+static void
+update_start_device (GTask      *task,
+                     EspyDevice *device)
+{
+  UpdateRun *run = g_task_get_task_data (task);
+  g_autoptr(EspyInstallJob) job = run->options.make_job (device, run->options.user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (job == NULL)
+    {
+      run->summary.n_skipped++;
+      return;
+    }
+  /* Added first: a job can end inside start() (cancelled at once). */
+  g_ptr_array_add (run->jobs, g_object_ref (job));
+  if (!espy_install_manager_start (run->manager, job, &error))
+    {
+      /* Already installing: that install is the update. */
+      g_ptr_array_remove (run->jobs, job);
+      run->summary.n_skipped++;
+    }
+}
+
+static void
+update_waiting_end (GTask   *task,
+                    Waiting *w,
+                    gboolean online)
+{
+  UpdateRun *run = g_task_get_task_data (task);
+  g_autoptr(EspyDevice) device = g_object_ref (w->device);
+
+  g_ptr_array_remove (run->waiting, w);  /* frees W */
+  if (online && !run->cancelled)
+    update_start_device (task, device);
+  else if (run->cancelled)
+    run->summary.n_cancelled++;
+  else
+    run->summary.n_skipped++;
+  update_run_check_done (task);
+}
+
+static void
+update_online_cb (EspyDevice *device,
+                  GParamSpec *pspec,
+                  Waiting    *w)
+{
+  if (espy_device_get_online (device))
+    update_waiting_end (w->task, w, TRUE);
+}
+
+static gboolean
+update_offline_timeout_cb (gpointer user_data)
+{
+  Waiting *w = user_data;
+
+  w->timeout_id = 0;
+  update_waiting_end (w->task, w, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+update_check_idle_cb (gpointer user_data)
+{
+  update_run_check_done (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_cancelled_cb (GCancellable *cancellable,
+                     GTask        *task)
+{
+  UpdateRun *run = g_task_get_task_data (task);
+
+  /* Called from g_cancellable_connect() on the thread that cancelled;
+   * front ends cancel on the main thread. */
+  run->cancelled = TRUE;
+  for (guint i = 0; i < run->jobs->len; i++)
+    espy_install_job_cancel (g_ptr_array_index (run->jobs, i));
+  run->summary.n_cancelled += run->waiting->len;
+  g_ptr_array_set_size (run->waiting, 0);
+  g_idle_add_full (G_PRIORITY_DEFAULT, update_check_idle_cb, g_object_ref (task), g_object_unref);
+}
+
+void
+espy_install_manager_update_all_async (EspyInstallManager      *self,
+                                       GListModel              *devices,
+                                       const EspyUpdateOptions *options,
+                                       GCancellable            *cancellable,
+                                       GAsyncReadyCallback      callback,
+                                       gpointer                 user_data)
+{
+  GTask *task;
+  UpdateRun *run;
+  guint n;
+
+  g_return_if_fail (ESPY_IS_INSTALL_MANAGER (self));
+  g_return_if_fail (G_IS_LIST_MODEL (devices));
+  g_return_if_fail (options != NULL && options->make_job != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, espy_install_manager_update_all_async);
+  run = g_new0 (UpdateRun, 1);
+  run->manager = self;
+  run->options = *options;
+  if (run->options.offline_timeout_ms == 0)
+    run->options.offline_timeout_ms = ESPY_UPDATE_DEFAULT_OFFLINE_TIMEOUT_MS;
+  run->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  run->waiting = g_ptr_array_new_with_free_func (waiting_free);
+  g_task_set_task_data (task, run, update_run_free);
+
+  /* The run holds TASK until update_run_check_done() returns it. */
+  run->finished_id = g_signal_connect (self, "job-finished", G_CALLBACK (update_job_finished_cb), task);
+
+  n = g_list_model_get_n_items (devices);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EspyDevice) device = g_list_model_get_item (devices, i);
+
+      if (espy_device_get_online (device))
+        update_start_device (task, device);
+      else if (run->options.offline == ESPY_UPDATE_OFFLINE_WAIT)
+        {
+          Waiting *w = g_new0 (Waiting, 1);
+
+          w->task = task;
+          w->device = g_object_ref (device);
+          w->online_id = g_signal_connect (device, "notify::online", G_CALLBACK (update_online_cb), w);
+          w->timeout_id = g_timeout_add (run->options.offline_timeout_ms, update_offline_timeout_cb, w);
+          g_ptr_array_add (run->waiting, w);
+        }
+      else
+        run->summary.n_skipped++;
+    }
+
+  if (cancellable != NULL)
+    run->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (update_cancelled_cb), task, NULL);
+  /* Nothing to do, or everything ended at once: finish from the main loop. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, update_check_idle_cb, g_object_ref (task), g_object_unref);
+}
+
+gboolean
+espy_install_manager_update_all_finish (EspyInstallManager  *self,
+                                        GAsyncResult        *result,
+                                        EspyUpdateSummary   *summary,
+                                        GError             **error)
+{
+  UpdateRun *run;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  run = g_task_get_task_data (G_TASK (result));
+  if (summary != NULL)
+    *summary = run->summary;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+char *
+espy_update_summary_to_string (const EspyUpdateSummary *summary)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u installed", "%u installed",
+                                             summary->n_succeeded), summary->n_succeeded);
+  g_string_append (text, ", ");
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u failed", "%u failed",
+                                             summary->n_failed), summary->n_failed);
+  g_string_append (text, ", ");
+  g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u skipped", "%u skipped",
+                                             summary->n_skipped), summary->n_skipped);
+  if (summary->n_cancelled > 0)
+    {
+      g_string_append (text, ", ");
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u cancelled", "%u cancelled",
+                                                 summary->n_cancelled), summary->n_cancelled);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 void
@@ -405,6 +701,12 @@ espy_install_manager_class_init (EspyInstallManagerClass *klass)
   signals[SIGNAL_JOB_STARTED] =
     g_signal_new ("job-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, ESPY_TYPE_INSTALL_JOB);
+  signals[SIGNAL_DEVICE_BUSY] =
+    g_signal_new ("device-busy", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_DEVICE_FREE] =
+    g_signal_new ("device-free", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_JOB_FINISHED] =
     g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, ESPY_TYPE_INSTALL_JOB);

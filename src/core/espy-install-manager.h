@@ -24,7 +24,16 @@ G_BEGIN_DECLS
  * Signals:
  *   ::job-started  (EspyInstallJob *job)  when a queued job leaves the queue
  *   ::job-finished (EspyInstallJob *job)  when a job reached a final state
- *                                          (including a queued job cancelled) */
+ *                                          (including a queued job cancelled)
+ *   ::device-busy  (const char *name)     a job is about to connect to the
+ *        device NAME to upload. Anything of Espy's own talking to that device
+ *        (a log view's API connection, an /events stream) must close now,
+ *        synchronously, in the handler: an ESP8266 has heap for one
+ *        connection during an update, and the OTA client connects right
+ *        after this signal returns.
+ *   ::device-free  (const char *name)     the job that made the device busy
+ *        reached a final state (after the device rebooted and was checked,
+ *        or failed): a log view may reconnect. */
 #define ESPY_TYPE_INSTALL_MANAGER (espy_install_manager_get_type ())
 G_DECLARE_FINAL_TYPE (EspyInstallManager, espy_install_manager, ESPY, INSTALL_MANAGER, GObject)
 
@@ -55,6 +64,53 @@ EspyInstallJob     *espy_install_manager_lookup_active     (EspyInstallManager  
  * result"), or NULL. Not a new reference. */
 EspyInstallJob     *espy_install_manager_lookup_last       (EspyInstallManager  *self,
                                                             const char          *name);
+
+/* --- Update All / update selected --------------------------------------- */
+
+/* What to do with a device that is offline when the run starts. */
+typedef enum {
+  ESPY_UPDATE_OFFLINE_SKIP,   /* count it as skipped */
+  ESPY_UPDATE_OFFLINE_WAIT,   /* queue it until it comes online (deep sleep), up to a timeout */
+} EspyUpdateOffline;
+
+/* Makes the job for DEVICE (with its image or config, password, transport),
+ * or returns NULL to skip it (no config, nothing to install). A new reference. */
+typedef EspyInstallJob *(*EspyUpdateJobFunc) (EspyDevice *device,
+                                              gpointer    user_data);
+
+typedef struct {
+  EspyUpdateJobFunc  make_job;           /* required */
+  gpointer           user_data;
+  EspyUpdateOffline  offline;
+  guint              offline_timeout_ms; /* WAIT: 0 = ESPY_UPDATE_DEFAULT_OFFLINE_TIMEOUT_MS */
+} EspyUpdateOptions;
+
+#define ESPY_UPDATE_DEFAULT_OFFLINE_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef struct {
+  guint n_succeeded;
+  guint n_failed;
+  guint n_skipped;    /* offline (and not waited for, or not back in time), no job, already installing */
+  guint n_cancelled;
+} EspyUpdateSummary;
+
+/* Installs on every EspyDevice of DEVICES (a GListModel, read once now)
+ * through the queue: at most max-parallel at once, failures do not stop
+ * the others. Cancelling CANCELLABLE cancels the run's jobs and waits.
+ * The summary is in _finish, which fails only with G_IO_ERROR_CANCELLED
+ * when cancelled (SUMMARY is filled in either way). */
+void                espy_install_manager_update_all_async  (EspyInstallManager      *self,
+                                                            GListModel              *devices,
+                                                            const EspyUpdateOptions *options,
+                                                            GCancellable            *cancellable,
+                                                            GAsyncReadyCallback      callback,
+                                                            gpointer                 user_data);
+gboolean            espy_install_manager_update_all_finish (EspyInstallManager      *self,
+                                                            GAsyncResult            *result,
+                                                            EspyUpdateSummary       *summary,
+                                                            GError                 **error);
+/* "3 installed, 1 failed, 2 skipped" (translated). */
+char               *espy_update_summary_to_string         (const EspyUpdateSummary *summary);
 
 /* Cancels every queued and running job. */
 void                espy_install_manager_cancel_all        (EspyInstallManager  *self);

@@ -24,6 +24,8 @@ struct _EspyApplication
   EspyManualDevices  *manual_devices;
   EspyDiscovery      *discovery;
   EspyDemo           *demo;
+  /* Every install attempt, for the troubleshooting view. */
+  EspyHistory        *history;
 
   EspyConfigFolder   *config_folder;
   /* The folder being opened: the last one asked for wins. */
@@ -376,6 +378,45 @@ espy_application_start_sources (EspyApplication *self)
 /* --- installs ------------------------------------------------------------------ */
 
 static void
+history_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!espy_history_load_finish (ESPY_HISTORY (object), result, &error))
+    g_warning ("Could not read the install history: %s", error->message);
+}
+
+/* Created on first use: by then the command line said whether this is a
+ * demo, whose installs stay out of the user's real history. */
+static EspyHistory *
+ensure_history (EspyApplication *self)
+{
+  g_autofree char *path = NULL;
+
+  if (self->history != NULL)
+    return self->history;
+  if (self->demo_mode)
+    path = g_build_filename (g_get_user_runtime_dir (), "espy-demo-history.json", NULL);
+  self->history = espy_history_new (path);
+  espy_history_load_async (self->history, NULL, history_loaded_cb, NULL);
+  return self->history;
+}
+
+/* Every finished attempt goes into the history, secrets redacted there. */
+static void
+record_attempt_cb (EspyApplication    *self,
+                   EspyInstallJob     *job,
+                   EspyInstallManager *manager)
+{
+  EspyInstallAttempt *attempt = espy_install_job_get_attempt (job);
+
+  if (attempt != NULL)
+    espy_history_add (ensure_history (self), attempt, NULL);
+}
+
+static void
 job_finished_cb (EspyApplication    *self,
                  EspyInstallJob     *job,
                  EspyInstallManager *manager)
@@ -546,6 +587,8 @@ espy_application_startup (GApplication *app)
   espy_install_manager_hold_application (self->install_manager, app);
   g_signal_connect_object (self->install_manager, "job-finished",
                            G_CALLBACK (job_finished_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->install_manager, "job-finished",
+                           G_CALLBACK (record_attempt_cb), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -606,6 +649,7 @@ espy_application_dispose (GObject *object)
   EspyApplication *self = ESPY_APPLICATION (object);
 
   g_clear_object (&self->demo);
+  g_clear_object (&self->history);
   g_clear_object (&self->discovery);
   g_clear_object (&self->pending_folder);
   g_clear_object (&self->config_folder);
@@ -776,6 +820,14 @@ espy_application_get_config_folder (EspyApplication *self)
   g_return_val_if_fail (ESPY_IS_APPLICATION (self), NULL);
 
   return self->config_folder;
+}
+
+EspyHistory *
+espy_application_get_history (EspyApplication *self)
+{
+  g_return_val_if_fail (ESPY_IS_APPLICATION (self), NULL);
+
+  return ensure_history (self);
 }
 
 EspyDemo *

@@ -13,6 +13,7 @@
 #include "espy-demo.h"
 #include "espy-device-store.h"
 #include "espy-discovery.h"
+#include "espy-history.h"
 #include "espy-install-manager.h"
 #include "espy-manual-devices.h"
 
@@ -40,6 +41,8 @@ EspyDiscovery      *espy_application_get_discovery           (EspyApplication  *
 EspyConfigFolder   *espy_application_get_config_folder       (EspyApplication  *self);
 /* The simulated devices of demo mode; NULL otherwise. */
 EspyDemo           *espy_application_get_demo                (EspyApplication  *self);
+/* Every install attempt, read from and written to the user's data folder. */
+EspyHistory        *espy_application_get_history             (EspyApplication  *self);
 
 /* Makes FOLDER the configuration folder (saved in GSettings) and reads it;
  * its devices join the store. Fails when the folder cannot be listed, and

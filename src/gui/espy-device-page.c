@@ -46,6 +46,9 @@ struct _EspyDevicePage
   AdwPreferencesGroup *details_group;
   AdwPreferencesGroup *network_group;
   AdwActionRow       *web_row;
+  AdwActionRow       *logs_row;
+  AdwActionRow       *password_row;
+  AdwActionRow       *troubleshoot_row;
   GtkWidget          *forget_group;
 
   GtkLabel           *values[N_ROWS];
@@ -254,6 +257,20 @@ update (EspyDevicePage *self)
     adw_action_row_set_subtitle (self->web_row, _("The device has no web server"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->web_row), has_web (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "page.visit-web", has_web (self));
+
+  /* The window's per-device actions take the node name: target first,
+   * so the row never names a parameterised action without one. */
+  {
+    AdwActionRow *rows[] = { self->logs_row, self->password_row, self->troubleshoot_row };
+    const char *actions[] = { "win.show-logs", "win.change-password", "win.troubleshoot" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+      {
+        gtk_actionable_set_action_target_value (GTK_ACTIONABLE (rows[i]),
+                                                g_variant_new_string (espy_device_get_name (device)));
+        gtk_actionable_set_action_name (GTK_ACTIONABLE (rows[i]), actions[i]);
+      }
+  }
 
   gtk_widget_set_visible (self->forget_group,
                           (espy_device_get_sources (device) & ESPY_DEVICE_SOURCES_MANUAL) != 0);
@@ -517,6 +534,9 @@ espy_device_page_class_init (EspyDevicePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, details_group);
   gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, network_group);
   gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, web_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, logs_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, password_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, troubleshoot_row);
   gtk_widget_class_bind_template_child (widget_class, EspyDevicePage, forget_group);
 
   gtk_widget_class_install_action (widget_class, "page.install", NULL, install_action);

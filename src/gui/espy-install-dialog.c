@@ -8,6 +8,7 @@
 
 #include "espy-application.h"
 #include "espy-install-dialog.h"
+#include "espy-secrets.h"
 
 /* The steps the progress page lists, one per active job state. */
 static const EspyInstallState step_states[] = {
@@ -56,6 +57,12 @@ struct _EspyInstallDialog
   AdwActionRow         *password_known_row;
   GtkEditable          *password_entry;
   GtkWidget            *keyring_row;
+  GtkSwitch            *keyring_switch;
+  GtkCheckButton       *build_check;
+  GtkExpander          *build_log_expander;
+  GtkLabel             *build_log_label;
+  EspyDeviceConfig     *config;             /* the device's YAML, or NULL */
+  GQueue                build_lines;        /* the last lines of the build, shown */
   GtkLabel             *progress_title;
   GtkLabel             *progress_device;
   GtkProgressBar       *progress_bar;
@@ -148,9 +155,9 @@ update_can_install (EspyInstallDialog *self)
 {
   gboolean can_install;
 
-  can_install = self->image != NULL
-             && self->manager != NULL
-             && gtk_check_button_get_active (self->file_check)
+  can_install = self->manager != NULL
+             && ((self->image != NULL && gtk_check_button_get_active (self->file_check))
+                 || (self->config != NULL && gtk_check_button_get_active (self->build_check)))
              && espy_install_transport_is_available (chosen_transport (self))
              && g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "setup") == 0;
 
@@ -413,8 +420,20 @@ read_config (EspyInstallDialog *self)
   if (self->config_folder == NULL || self->device == NULL)
     return;
   config = espy_config_folder_lookup_name (self->config_folder, espy_device_get_name (self->device));
+  g_set_object (&self->config, config);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->build_row), config != NULL);
   if (config == NULL)
     return;
+  {
+    g_autofree char *subtitle = g_strdup_printf (_("Run ESPHome on %s, then install what it builds"),
+                                                 espy_device_config_get_file_name (config));
+
+    adw_action_row_set_subtitle (self->build_row, subtitle);
+    /* Nothing chosen yet: building is what "Install" means then. */
+    if (self->image == NULL)
+      gtk_check_button_set_active (self->build_check, TRUE);
+    update_can_install (self);
+  }
   ota = espy_device_config_find_ota (config, "esphome");
   if (ota == NULL || ota->password == NULL || *ota->password == '\0')
     return;
@@ -673,6 +692,81 @@ espy_install_dialog_update_job (EspyInstallDialog *self)
   job_changed_cb (self);
 }
 
+/* --- the keyring and the build log ------------------------------------------------- */
+
+typedef struct {
+  char *device;
+  char *password;
+} Remember;
+
+static void
+remember_free (gpointer data,
+               GClosure *closure)
+{
+  Remember *r = data;
+
+  g_free (r->device);
+  espy_secret_free (r->password);
+  g_free (r);
+}
+
+static void
+remember_stored_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!espy_secrets_store_finish (result, &error))
+    g_warning ("Could not store the OTA password in the keyring: %s", error->message);
+}
+
+/* Stored only once the password proved right: the install succeeded. */
+static void
+remember_finished_cb (EspyInstallJob     *job,
+                      EspyInstallAttempt *attempt,
+                      Remember           *r)
+{
+  if (espy_install_job_get_state (job) != ESPY_INSTALL_STATE_SUCCEEDED)
+    return;
+  espy_secrets_store_async (r->device, ESPY_SECRET_KIND_OTA_PASSWORD, r->password, NULL,
+                            remember_stored_cb, NULL);
+}
+
+static void
+remember_on_success (EspyInstallJob *job,
+                     const char     *password)
+{
+  Remember *r = g_new0 (Remember, 1);
+
+  r->device = g_strdup (espy_install_job_get_device_name (job));
+  r->password = g_strdup (password);
+  /* Not tied to the dialog: the install may outlive it. */
+  g_signal_connect_data (job, "finished", G_CALLBACK (remember_finished_cb), r, remember_free, 0);
+}
+
+#define BUILD_LOG_LINES 12
+
+static void
+job_log_line_cb (EspyInstallDialog *self,
+                 const char        *line)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if (!espy_install_job_get_building (self->job))
+    return;
+  g_queue_push_tail (&self->build_lines, g_strdup (line));
+  while (self->build_lines.length > BUILD_LOG_LINES)
+    g_free (g_queue_pop_head (&self->build_lines));
+  for (GList *l = self->build_lines.head; l != NULL; l = l->next)
+    {
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append (text, l->data);
+    }
+  gtk_label_set_text (self->build_log_label, text->str);
+}
+
 static void
 set_job (EspyInstallDialog *self,
          EspyInstallJob    *job)
@@ -688,6 +782,7 @@ set_job (EspyInstallDialog *self,
       g_signal_connect_object (job, "notify::state", G_CALLBACK (job_changed_cb), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (job, "notify::status-text", G_CALLBACK (job_changed_cb), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (job, "notify::fraction", G_CALLBACK (job_changed_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (job, "log-line", G_CALLBACK (job_log_line_cb), self, G_CONNECT_SWAPPED);
       espy_install_dialog_update_job (self);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
@@ -705,6 +800,7 @@ start_action (GtkWidget  *widget,
   g_autoptr(GError) error = NULL;
   EspyInstallJob *running;
   const char *password;
+  gboolean building;
 
   if (!self->can_install)
     return;
@@ -717,11 +813,23 @@ start_action (GtkWidget  *widget,
       return;
     }
 
-  job = espy_install_job_new (self->device, self->image);
+  building = self->config != NULL && gtk_check_button_get_active (self->build_check);
+  job = espy_install_job_new (self->device, building ? NULL : self->image);
+  /* The YAML gives secrets first, and what to build. */
+  espy_install_job_set_config (job, self->config);
   espy_install_job_set_transport (job, chosen_transport (self));
   password = self->known_password != NULL ? self->known_password
                                           : gtk_editable_get_text (self->password_entry);
-  espy_install_job_set_password (job, password);
+  /* An empty entry is no answer: the job then looks in the keyring. */
+  if (self->known_password != NULL || (password != NULL && *password != '\0'))
+    espy_install_job_set_password (job, password);
+  if (self->known_password == NULL && password != NULL && *password != '\0'
+      && gtk_switch_get_active (self->keyring_switch))
+    remember_on_success (job, password);
+
+  g_queue_clear_full (&self->build_lines, g_free);
+  gtk_label_set_text (self->build_log_label, "");
+  gtk_widget_set_visible (GTK_WIDGET (self->build_log_expander), building);
 
   /* Watch before it starts, so no step goes unseen. */
   self->last_active_state = ESPY_INSTALL_STATE_PENDING;
@@ -932,6 +1040,8 @@ espy_install_dialog_finalize (GObject *object)
   g_clear_object (&self->device);
   g_clear_object (&self->manager);
   g_clear_object (&self->config_folder);
+  g_clear_object (&self->config);
+  g_queue_clear_full (&self->build_lines, g_free);
   g_clear_object (&self->file);
   g_clear_object (&self->image);
   g_free (self->known_password_source);
@@ -1039,6 +1149,10 @@ espy_install_dialog_class_init (EspyInstallDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, password_known_row);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, password_entry);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, keyring_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, keyring_switch);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_check);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_log_expander);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_log_label);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, progress_title);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, progress_device);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, progress_bar);
@@ -1071,5 +1185,7 @@ espy_install_dialog_init (EspyInstallDialog *self)
   for (i = 0; i < N_STEPS; i++)
     gtk_list_box_append (self->steps_list, make_step_row (self, i));
   self->last_active_state = ESPY_INSTALL_STATE_PENDING;
+  g_signal_connect_swapped (self->build_check, "toggled", G_CALLBACK (update_can_install), self);
+  g_signal_connect_swapped (self->file_check, "toggled", G_CALLBACK (update_can_install), self);
   stack_page_cb (self);
 }

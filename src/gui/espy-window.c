@@ -10,6 +10,9 @@
 #include "espy-device-card.h"
 #include "espy-device-page.h"
 #include "espy-install-dialog.h"
+#include "espy-logs-view.h"
+#include "espy-password-wizard.h"
+#include "espy-troubleshoot-page.h"
 #include "espy-window.h"
 
 typedef enum {
@@ -849,6 +852,89 @@ install_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* A secondary window for one device: logs and troubleshooting each get
+ * their own, so they can stay open beside the cards. */
+static void
+present_device_window (EspyWindow *self,
+                       const char *title,
+                       GtkWidget  *content)
+{
+  AdwWindow *window = ADW_WINDOW (adw_window_new ());
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+
+  gtk_window_set_title (GTK_WINDOW (window), title);
+  gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
+  gtk_window_set_default_size (GTK_WINDOW (window), 860, 640);
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_widget_set_vexpand (content, TRUE);
+  gtk_box_append (GTK_BOX (box), content);
+  adw_window_set_content (window, box);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+show_logs_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  EspyWindow *self = ESPY_WINDOW (widget);
+  EspyDevice *device = espy_window_lookup_device (self, parameter);
+
+  g_autofree char *title = NULL;
+
+  if (device == NULL)
+    return;
+  /* Translators: %s is a device name */
+  title = g_strdup_printf (_("Logs of %s"), espy_device_get_display_name (device));
+  present_device_window (self, title, espy_logs_view_new (device));
+}
+
+static void
+change_password_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  EspyWindow *self = ESPY_WINDOW (widget);
+  EspyDevice *device = espy_window_lookup_device (self, parameter);
+  GtkWindow *wizard;
+
+  if (device == NULL)
+    return;
+  wizard = espy_password_wizard_new (GTK_WINDOW (self), device);
+  if (espy_application_get_config_folder (self->application) != NULL)
+    espy_password_wizard_set_config_folder (ESPY_PASSWORD_WIZARD (wizard),
+                                            espy_application_get_config_folder (self->application));
+  gtk_window_present (wizard);
+}
+
+static void
+troubleshoot_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EspyWindow *self = ESPY_WINDOW (widget);
+  EspyDevice *device = espy_window_lookup_device (self, parameter);
+  EspyHistory *history;
+  g_autoptr(EspyInstallAttempt) attempt = NULL;
+  g_autofree char *title = NULL;
+  GtkWidget *page;
+
+  if (device == NULL)
+    return;
+  history = espy_application_get_history (self->application);
+  attempt = espy_history_get_last (history, espy_device_get_name (device), TRUE);
+  page = espy_troubleshoot_page_new (device, attempt);
+  if (attempt != NULL)
+    espy_troubleshoot_page_set_log_lines (ESPY_TROUBLESHOOT_PAGE (page),
+                                          espy_history_get_log_lines (history, attempt));
+  espy_troubleshoot_page_set_discovery (ESPY_TROUBLESHOOT_PAGE (page),
+                                        espy_application_get_discovery (self->application));
+  /* Translators: %s is a device name */
+  title = g_strdup_printf (_("Troubleshooting %s"), espy_device_get_display_name (device));
+  present_device_window (self, title, page);
+}
+
 static void
 add_device_action (GtkWidget  *widget,
                    const char *action_name,
@@ -1142,6 +1228,9 @@ espy_window_class_init (EspyWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-all", NULL, show_all_action);
   gtk_widget_class_install_action (widget_class, "win.update-all", NULL, update_all_action);
   gtk_widget_class_install_action (widget_class, "win.install", "s", install_action);
+  gtk_widget_class_install_action (widget_class, "win.show-logs", "s", show_logs_action);
+  gtk_widget_class_install_action (widget_class, "win.change-password", "s", change_password_action);
+  gtk_widget_class_install_action (widget_class, "win.troubleshoot", "s", troubleshoot_action);
   gtk_widget_class_install_action (widget_class, "win.show-device", "s", show_device_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.close-device", NULL, close_device_action);

@@ -7,12 +7,20 @@
  * (a test may block on a child process that uploads to us); only the
  * signals wait for that main context.
  *
+ * The native API and the log generator run on the device's "main loop", a
+ * thread of its own with its own GMainContext: an OTA data phase blocks it
+ * as it blocks a real device's loop. The web server (EspySimWebServer) has
+ * its own thread; its /update reboots through the same path as an OTA.
+ *
  * Copyright 2026 The Espy authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define _GNU_SOURCE
 #include "espy-sim-device.h"
+#include "espy-sim-api-server.h"
 #include "espy-sim-private.h"
+#include "espy-sim-web-server.h"
+#include "espy-api-client.h"
 #include "espy-ota-protocol.h"
 
 #include <errno.h>
@@ -35,6 +43,8 @@
 #define DATA_TIMEOUT_US   (90 * G_TIME_SPAN_SECOND)
 /* A gzip bomb must not eat the test machine. */
 #define MAX_INFLATED      (64u * MIB)
+/* Generated log lines per tick at most: "as fast as it can" stays bounded. */
+#define MAX_LOG_PER_TICK  2000
 
 typedef struct {
   EspySimStep step;
@@ -89,6 +99,35 @@ struct _EspySimDevice
   guint connection_count;
   GBytes *last_image;
   GBytes *prev_image;                /* keeps the previous pointer valid a while */
+
+  /* Native API and web server configuration. */
+  gboolean api_enabled;
+  guint16 api_port;
+  char *api_key;                     /* validated base64 PSK */
+  char *api_password;
+  char *mac;                         /* 12 lowercase hex digits */
+  char *project_name;
+  char *project_version;
+  double log_rate;
+  gboolean web_enabled;
+  guint16 web_port;
+  char *web_user;
+  char *web_password;
+  EspySimWebFlavour web_flavour;
+  gboolean web_ota;
+
+  /* While running: the servers live from start() to stop(); a reboot only
+   * stops and starts them. */
+  EspySimApiServer *api;
+  EspySimWebServer *web;
+  GMainContext *loop_context;        /* the device's main loop */
+  GMainLoop *loop;
+  GThread *loop_thread;
+  GSource *log_source;
+  gint64 log_start;
+  guint64 log_emitted;
+  guint64 log_seq;
+  gboolean stalled;                  /* an OTA data phase holds the main loop */
 };
 
 G_DEFINE_FINAL_TYPE (EspySimDevice, espy_sim_device, G_TYPE_OBJECT)
@@ -106,6 +145,7 @@ typedef struct {
   GSocket *socket;
   GCancellable *cancellable;
   guint boot_id;
+  GBytes *web_image;     /* a successful web_server /update: reboot into it */
 } Job;
 
 typedef enum {
@@ -132,6 +172,7 @@ typedef struct {
   GArray *faults;
 
   gint64 handshake_deadline;
+  guint progress_decile;
   gboolean got_bytes;
   gboolean stall;
   guint8 code;           /* last byte sent when the session failed */
@@ -141,6 +182,14 @@ typedef struct {
 
 static gboolean listen_locked (EspySimDevice  *self,
                                GError        **error);
+static void     device_log    (EspySimDevice  *self,
+                               char            level,
+                               const char     *tag,
+                               guint           line,
+                               const char     *task,
+                               const char     *text);
+static void     loop_stall    (EspySimDevice  *self,
+                               gboolean        stall);
 
 /* Events to the main context */
 
@@ -662,6 +711,9 @@ serve_update (Session *s)
   if (send_byte (s, ESPY_OTA_RESPONSE_BIN_MD5_OK) != IO_OK)
     return fail_silently (s);
 
+  /* The data phase holds the whole main loop: no API answers, no pings. */
+  loop_stall (self, TRUE);
+
   check_magic = platform_is (s, "ESP32") || platform_is_esp8266 (s);
   fault_block = (espy_ota_ack_count (size) + 1) / 2;
   raw = g_byte_array_sized_new (MIN (size, ESPY_OTA_MAX_IMAGE_SIZE));
@@ -720,6 +772,15 @@ serve_update (Session *s)
           g_byte_array_append (raw, buf, n);
         }
       received += n;
+      /* The OTA code logs from inside its loop, so these lines do go out. */
+      if (received * 10 / size > s->progress_decile)
+        {
+          g_autofree char *text = NULL;
+
+          s->progress_decile = (guint) (received * 10 / size);
+          text = g_strdup_printf ("Progress: %.1f%%", (double) received * 100.0 / size);
+          device_log (self, 'D', "ota", 250, NULL, text);
+        }
 
       /* Flash writes take time: never get ahead of the rate. */
       if (s->flash_rate > 0 &&
@@ -829,6 +890,45 @@ close_session (Session *s)
   g_socket_close (s->socket, NULL);
 }
 
+/* The API and web servers: started with the device and after each boot,
+ * stopped for the reboot. Never called with the mutex held: stopping waits
+ * for nothing, but the servers' callbacks may want the device's mutex. */
+static void
+servers_stop (EspySimDevice *self)
+{
+  if (self->api != NULL)
+    espy_sim_api_server_stop (self->api);
+  if (self->web != NULL)
+    espy_sim_web_server_stop (self->web);
+}
+
+static gboolean
+servers_start (EspySimDevice  *self,
+               GError        **error)
+{
+  const char *version;
+  const char *compilation_time;
+
+  g_mutex_lock (&self->mutex);
+  version = self->version;
+  compilation_time = self->compilation_time;
+  g_mutex_unlock (&self->mutex);
+
+  if (self->web != NULL && !espy_sim_web_server_start (self->web, error))
+    return FALSE;
+  if (self->api != NULL)
+    {
+      /* What the new firmware reports. */
+      espy_sim_api_server_set_version (self->api, version);
+      espy_sim_api_server_set_compilation_time (self->api, compilation_time);
+      espy_sim_api_server_set_webserver_port (self->api, self->web != NULL ? espy_sim_web_server_get_port (self->web)
+                                                                           : 0);
+      if (!espy_sim_api_server_start (self->api, self->loop_context, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Listening again on the same port(s), or not at all if stopped. */
 static void
 reboot (EspySimDevice *self,
@@ -836,8 +936,12 @@ reboot (EspySimDevice *self,
         const char    *new_compilation_time)
 {
   gint64 boot_end;
+  gboolean listening = FALSE;
 
   sleep_until (self, g_get_monotonic_time () + REBOOT_DELAY_US);
+
+  /* The API and the web server go first: unreachable once it says REBOOTING. */
+  servers_stop (self);
 
   g_mutex_lock (&self->mutex);
   self->busy = FALSE;
@@ -885,10 +989,88 @@ reboot (EspySimDevice *self,
           g_message ("espy-sim: %s could not listen again after reboot: %s", self->name, error->message);
           set_state_locked (self, ESPY_SIM_STATE_STOPPED);
         }
-      else if (!self->stopping)
-        set_state_locked (self, ESPY_SIM_STATE_RUNNING);
+      else
+        listening = !self->stopping;
     }
   g_mutex_unlock (&self->mutex);
+
+  if (listening)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!servers_start (self, &error))
+        g_message ("espy-sim: %s could not start its API or web server after reboot: %s", self->name,
+                   error->message);
+      g_mutex_lock (&self->mutex);
+      if (!self->stopping)
+        set_state_locked (self, ESPY_SIM_STATE_RUNNING);
+      g_mutex_unlock (&self->mutex);
+    }
+}
+
+/* A new image is in: say goodbye to the API clients, reboot into it. */
+static void
+reboot_after_update (EspySimDevice *self,
+                     const char    *new_version,
+                     const char    *new_compilation_time)
+{
+  device_log (self, 'I', "app", 133, NULL, "Rebooting safely...");
+  if (self->api != NULL)
+    espy_sim_api_server_send_disconnect (self->api);
+  reboot (self, new_version, new_compilation_time);
+}
+
+/* What the device "runs" after IMAGE; records the upload. */
+static void
+accept_image (EspySimDevice  *self,
+              GBytes         *image,
+              const char    **new_version,
+              const char    **new_time)
+{
+  g_autofree char *marker_version = NULL;
+  g_autofree char *marker_time = NULL;
+  g_autofree char *fresh_time = NULL;
+  g_autofree char *ota_password = NULL;
+  gboolean has_ota_marker = espy_sim_image_parse_ota_marker (image, &ota_password);
+
+  espy_sim_image_parse_marker (image, &marker_version, &marker_time);
+  if (marker_time == NULL)
+    fresh_time = espy_sim_compilation_time_now ();
+
+  g_mutex_lock (&self->mutex);
+  self->upload_count++;
+  g_clear_pointer (&self->prev_image, g_bytes_unref);
+  self->prev_image = self->last_image;
+  self->last_image = g_bytes_ref (image);
+  /* The new firmware carries its own OTA password. No session is served
+   * until the device is back, so setting it now looks the same outside. */
+  if (has_ota_marker)
+    {
+      if (self->password != NULL)
+        explicit_bzero (self->password, strlen (self->password));
+      g_free (self->password);
+      self->password = g_steal_pointer (&ota_password);
+    }
+  *new_version = marker_version != NULL ? g_intern_string (marker_version) : self->version;
+  *new_time = g_intern_string (marker_time != NULL ? marker_time : fresh_time);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* A web_server /update succeeded: the same reboot as after an OTA. */
+static void
+run_web_update (EspySimDevice *self,
+                Job           *job)
+{
+  const char *new_version;
+  const char *new_time;
+
+  accept_image (self, job->web_image, &new_version, &new_time);
+  device_log (self, 'I', "ota", 312, NULL, "Update complete");
+  post_upload_finished (self, TRUE, ESPY_OTA_RESPONSE_UPDATE_END_OK);
+  g_mutex_lock (&self->mutex);
+  self->busy = TRUE;
+  g_mutex_unlock (&self->mutex);
+  reboot_after_update (self, new_version, new_time);
 }
 
 static void
@@ -937,36 +1119,38 @@ run_session (EspySimDevice *self,
   handshake_ok = serve_handshake (&s);
   if (handshake_ok)
     {
+      g_autoptr(GSocketAddress) peer = g_socket_get_remote_address (s.socket, NULL);
+      g_autofree char *from = NULL;
+      g_autofree char *text = NULL;
+
       g_mutex_lock (&self->mutex);
       set_state_locked (self, ESPY_SIM_STATE_UPDATING);
       g_mutex_unlock (&self->mutex);
+      if (G_IS_INET_SOCKET_ADDRESS (peer))
+        from = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
+      text = g_strdup_printf ("Starting update from %s", from != NULL ? from : "?");
+      device_log (self, 'I', "ota", 148, NULL, text);
     }
   ok = handshake_ok && serve_update (&s);
   close_session (&s);
+  if (handshake_ok && !g_cancellable_is_cancelled (s.cancellable))
+    {
+      g_autofree char *text = NULL;
+
+      if (!ok)
+        text = g_strdup_printf ("Update failed (code 0x%02X)", s.code);
+      device_log (self, ok ? 'I' : 'E', "ota", ok ? 312 : 330, NULL, ok ? "Update complete" : text);
+    }
+  loop_stall (self, FALSE);
 
   if (ok)
     {
-      g_autofree char *marker_version = NULL;
-      g_autofree char *marker_time = NULL;
-      g_autofree char *fresh_time = NULL;
       const char *new_version;
       const char *new_time;
 
-      espy_sim_image_parse_marker (s.image, &marker_version, &marker_time);
-      if (marker_time == NULL)
-        fresh_time = espy_sim_compilation_time_now ();
-
-      g_mutex_lock (&self->mutex);
-      self->upload_count++;
-      g_clear_pointer (&self->prev_image, g_bytes_unref);
-      self->prev_image = self->last_image;
-      self->last_image = g_bytes_ref (s.image);
-      new_version = marker_version != NULL ? g_intern_string (marker_version) : self->version;
-      new_time = g_intern_string (marker_time != NULL ? marker_time : fresh_time);
-      g_mutex_unlock (&self->mutex);
-
+      accept_image (self, s.image, &new_version, &new_time);
       post_upload_finished (self, TRUE, ESPY_OTA_RESPONSE_UPDATE_END_OK);
-      reboot (self, new_version, new_time);
+      reboot_after_update (self, new_version, new_time);
     }
   else
     {
@@ -1040,8 +1224,11 @@ pool_func (gpointer data,
 
   if (job->accept)
     run_accept (self, job);
+  else if (job->web_image != NULL)
+    run_web_update (self, job);
   else
     run_session (self, job);
+  g_clear_pointer (&job->web_image, g_bytes_unref);
   g_clear_object (&job->socket);
   g_clear_object (&job->cancellable);
   g_free (job);
@@ -1105,6 +1292,289 @@ listen_locked (EspySimDevice  *self,
   return TRUE;
 }
 
+/* The device's main loop: the native API and the log generator */
+
+/* Any thread. One log line to the API clients and to /events. */
+static void
+device_log (EspySimDevice *self,
+            char           level,
+            const char    *tag,
+            guint          line,
+            const char    *task,
+            const char    *text)
+{
+  if (self->api != NULL)
+    {
+      g_autofree char *formatted = espy_sim_format_log_line_task (level, tag, line, task, text);
+
+      espy_sim_api_server_emit_log (self->api, espy_sim_log_level_from_letter (level), formatted);
+    }
+  /* The web server formats its own lines (without the task marker). */
+  if (self->web != NULL && espy_sim_web_server_is_running (self->web))
+    espy_sim_web_server_emit_log (self->web, level, tag, line, text);
+}
+
+/* What a busy little device logs, one line per SEQ: every level, a task
+ * line and a secret now and then. */
+static void
+generated_line (EspySimDevice *self,
+                guint64        seq)
+{
+  g_autofree char *text = NULL;
+  char level = 'D';
+  const char *tag = "sensor";
+  guint line = 94;
+  const char *task = NULL;
+
+  switch (seq % 16)
+    {
+    case 0:
+    case 8:
+      text = g_strdup_printf ("'Temperature': Sending state %.5f °C with 1 decimals of accuracy",
+                              21.0 + (seq % 17) / 10.0);
+      break;
+    case 1:
+    case 9:
+      text = g_strdup_printf ("'WiFi Signal': Sending state %.5f dBm with 0 decimals of accuracy",
+                              -60.0 - (double) (seq % 9));
+      break;
+    case 2:
+    case 10:
+      level = 'V';
+      tag = "api.connection";
+      line = 1120;
+      text = g_strdup ("Sending keepalive PING");
+      break;
+    case 3:
+      level = 'I';
+      tag = "uptime.sensor";
+      line = 42;
+      text = g_strdup_printf ("'Uptime': Sending state %" G_GUINT64_FORMAT ".00000 s", seq);
+      break;
+    case 4:
+    case 12:
+      level = 'v';
+      tag = "scheduler";
+      line = 219;
+      text = g_strdup ("Running interval 'update' with interval=60000 last_execution=3000");
+      break;
+    case 5:
+      level = 'W';
+      tag = "component";
+      line = 237;
+      text = g_strdup ("Component wifi took a long time for an operation (62 ms).");
+      break;
+    case 6:
+      level = 'D';
+      tag = "esp32_ble_tracker";
+      line = 729;
+      task = "BTC_TASK";
+      text = g_strdup_printf ("Found device 24:0A:C4:%02X:%02X:%02X RSSI=-7%u", (guint) (seq >> 16) & 0xff,
+                              (guint) (seq >> 8) & 0xff, (guint) seq & 0xff, (guint) (seq % 10));
+      break;
+    case 7:
+      level = 'D';
+      tag = "wifi";
+      line = 1006;
+      text = g_strdup ("Signal strength of \033[5m'espy-net'\033[6m: -61 dB");
+      break;
+    case 11:
+      level = 'I';
+      tag = "binary_sensor";
+      line = 36;
+      text = g_strdup_printf ("'Button': Sending state %s", seq % 32 == 11 ? "ON" : "OFF");
+      break;
+    case 13:
+      level = 'V';
+      tag = "sensor.filter";
+      line = 58;
+      text = g_strdup ("SlidingWindowMovingAverageFilter(0x3ffb2a14)::new_value(21.5) SENDING 21.5");
+      break;
+    case 15:
+      level = 'E';
+      tag = "i2c.idf";
+      line = 271;
+      text = g_strdup ("I2C bus timeout on address 0x76");
+      break;
+    case 14:
+    default:
+      level = 'D';
+      tag = "api";
+      line = 136;
+      text = g_strdup ("Accept 127.0.0.1");
+      break;
+    }
+  device_log (self, level, tag, line, task, text);
+}
+
+static gboolean
+log_tick (gpointer data)
+{
+  EspySimDevice *self = data;
+  gboolean running;
+  double rate;
+  guint64 due;
+  guint64 from;
+  guint64 n;
+
+  g_mutex_lock (&self->mutex);
+  rate = self->log_rate;
+  running = self->state == ESPY_SIM_STATE_RUNNING || self->state == ESPY_SIM_STATE_UPDATING;
+  due = (guint64) ((double) (g_get_monotonic_time () - self->log_start) * rate / G_USEC_PER_SEC);
+  from = self->log_seq;
+  n = due > self->log_emitted ? MIN (due - self->log_emitted, MAX_LOG_PER_TICK) : 0;
+  /* Behind by more than a tick's worth: skip rather than flood. */
+  self->log_emitted = MAX (self->log_emitted + n, due);
+  self->log_seq += n;
+  g_mutex_unlock (&self->mutex);
+
+  /* Nobody listening: the lines are "printed" to a serial port nobody reads. */
+  if (!running ||
+      ((self->api == NULL || espy_sim_api_server_get_log_subscribers (self->api, ESPY_API_LOG_LEVEL_ERROR) == 0) &&
+       (self->web == NULL || espy_sim_web_server_get_event_client_count (self->web) == 0)))
+    return G_SOURCE_CONTINUE;
+  for (guint64 i = 0; i < n; i++)
+    generated_line (self, from + i);
+  return G_SOURCE_CONTINUE;
+}
+
+/* (Re)starts the generator at the current rate. */
+static void
+schedule_log_locked (EspySimDevice *self)
+{
+  guint interval_ms;
+
+  if (self->log_source != NULL)
+    {
+      g_source_destroy (self->log_source);
+      g_clear_pointer (&self->log_source, g_source_unref);
+    }
+  if (self->loop_context == NULL || self->log_rate <= 0)
+    return;
+  interval_ms = (guint) CLAMP (1000.0 / self->log_rate, 10.0, 1000.0);
+  self->log_start = g_get_monotonic_time ();
+  self->log_emitted = 0;
+  self->log_source = g_timeout_source_new (interval_ms);
+  g_source_set_callback (self->log_source, log_tick, self, NULL);
+  g_source_set_static_name (self->log_source, "[espy-sim] log generator");
+  g_source_attach (self->log_source, self->loop_context);
+}
+
+static gboolean
+stall_dispatch (gpointer data)
+{
+  EspySimDevice *self = data;
+
+  g_mutex_lock (&self->mutex);
+  while (self->stalled && !self->stopping)
+    g_cond_wait (&self->cond, &self->mutex);
+  g_mutex_unlock (&self->mutex);
+  return G_SOURCE_REMOVE;
+}
+
+/* Blocks the main loop (or lets it go), as the OTA data phase does. */
+static void
+loop_stall (EspySimDevice *self,
+            gboolean       stall)
+{
+  g_mutex_lock (&self->mutex);
+  if (stall && !self->stalled && self->loop_context != NULL)
+    {
+      GSource *source = g_idle_source_new ();
+
+      self->stalled = TRUE;
+      g_source_set_priority (source, G_PRIORITY_HIGH);
+      g_source_set_callback (source, stall_dispatch, self, NULL);
+      g_source_set_static_name (source, "[espy-sim] OTA stall");
+      g_source_attach (source, self->loop_context);
+      g_source_unref (source);
+    }
+  else if (!stall && self->stalled)
+    {
+      self->stalled = FALSE;
+      g_cond_broadcast (&self->cond);
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
+static gboolean
+loop_quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+loop_thread_func (gpointer data)
+{
+  GMainLoop *loop = data;
+
+  g_main_context_push_thread_default (g_main_loop_get_context (loop));
+  g_main_loop_run (loop);
+  g_main_context_pop_thread_default (g_main_loop_get_context (loop));
+  g_main_loop_unref (loop);
+  return NULL;
+}
+
+/* Called on the web server's thread: the reboot goes to the pool. */
+static void
+on_web_upload (EspySimWebServer *server,
+               gboolean          ok,
+               GBytes           *image,
+               gpointer          user_data)
+{
+  EspySimDevice *self = user_data;
+
+  if (!ok || image == NULL)
+    return;
+  g_mutex_lock (&self->mutex);
+  if (self->pool != NULL && !self->stopping)
+    {
+      Job *job = g_new0 (Job, 1);
+
+      job->web_image = g_bytes_ref (image);
+      g_thread_pool_push (self->pool, job, NULL);
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Makes the servers the configuration asks for (mutex held). */
+static gboolean
+servers_create_locked (EspySimDevice  *self,
+                       GError        **error)
+{
+  if (self->web_enabled)
+    {
+      self->web = espy_sim_web_server_new (self->web_flavour);
+      espy_sim_web_server_set_generation (self->web, self->generation);
+      espy_sim_web_server_set_platform (self->web, self->platform);
+      espy_sim_web_server_set_title (self->web, self->friendly_name != NULL ? self->friendly_name : self->name);
+      espy_sim_web_server_set_port (self->web, self->web_port);
+      espy_sim_web_server_set_auth (self->web, self->web_user, self->web_password);
+      espy_sim_web_server_set_ota_enabled (self->web, self->web_ota);
+      espy_sim_web_server_set_flash_rate (self->web, self->flash_rate);
+      /* Log lines come from the device's own generator. */
+      espy_sim_web_server_set_log_rate (self->web, 0);
+      espy_sim_web_server_set_upload_func (self->web, on_web_upload, self, NULL);
+    }
+  if (self->api_enabled)
+    {
+      self->api = espy_sim_api_server_new (self->name);
+      espy_sim_api_server_set_friendly_name (self->api, self->friendly_name);
+      espy_sim_api_server_set_mac (self->api, self->mac);
+      espy_sim_api_server_set_platform (self->api, self->platform);
+      espy_sim_api_server_set_board (self->api, self->board);
+      espy_sim_api_server_set_generation (self->api, self->generation);
+      espy_sim_api_server_set_project (self->api, self->project_name, self->project_version);
+      espy_sim_api_server_set_password (self->api, self->api_password);
+      espy_sim_api_server_set_timeout_scale (self->api, self->timeout_scale);
+      espy_sim_api_server_set_port (self->api, self->api_port);
+      if (!espy_sim_api_server_set_key (self->api, self->api_key, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 espy_sim_device_start (EspySimDevice  *self,
                        GError        **error)
@@ -1135,13 +1605,26 @@ espy_sim_device_start (EspySimDevice  *self,
   self->busy = FALSE;
   self->stopping = FALSE;
 
-  if (!listen_locked (self, error))
+  if (!listen_locked (self, error) || !servers_create_locked (self, error))
     {
       g_mutex_unlock (&self->mutex);
       espy_sim_device_stop (self);
       return FALSE;
     }
+  self->loop_context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->loop_context, FALSE);
+  self->loop_thread = g_thread_new ("espy-sim-loop", loop_thread_func, g_main_loop_ref (self->loop));
+  g_mutex_unlock (&self->mutex);
+
+  if (!servers_start (self, error))
+    {
+      espy_sim_device_stop (self);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->mutex);
   self->state = ESPY_SIM_STATE_RUNNING;
+  schedule_log_locked (self);
   g_mutex_unlock (&self->mutex);
 
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, (guint) ESPY_SIM_STATE_RUNNING);
@@ -1172,6 +1655,32 @@ espy_sim_device_stop (EspySimDevice *self)
   /* Every task waits only on cancellable I/O or on cond with a stopping
    * check, so this returns promptly. */
   g_thread_pool_free (pool, FALSE, TRUE);
+
+  /* No reboot runs any more: the servers stay stopped. */
+  servers_stop (self);
+  g_mutex_lock (&self->mutex);
+  if (self->log_source != NULL)
+    {
+      g_source_destroy (self->log_source);
+      g_clear_pointer (&self->log_source, g_source_unref);
+    }
+  self->stalled = FALSE;
+  g_mutex_unlock (&self->mutex);
+  if (self->loop_thread != NULL)
+    {
+      /* From inside the loop: a quit before g_main_loop_run() started would be lost. */
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, loop_quit_cb, g_main_loop_ref (self->loop),
+                             (GDestroyNotify) g_main_loop_unref);
+      g_source_attach (source, self->loop_context);
+      g_source_unref (source);
+      g_thread_join (g_steal_pointer (&self->loop_thread));
+    }
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  g_clear_pointer (&self->loop_context, g_main_context_unref);
+  g_clear_object (&self->api);
+  g_clear_object (&self->web);
 
   g_mutex_lock (&self->mutex);
   /* dispose() cleared the owner: no signal to a dying object. */
@@ -1217,6 +1726,19 @@ espy_sim_device_finalize (GObject *object)
   if (self->password != NULL)
     explicit_bzero (self->password, strlen (self->password));
   g_free (self->password);
+  if (self->api_key != NULL)
+    explicit_bzero (self->api_key, strlen (self->api_key));
+  g_free (self->api_key);
+  if (self->api_password != NULL)
+    explicit_bzero (self->api_password, strlen (self->api_password));
+  g_free (self->api_password);
+  if (self->web_password != NULL)
+    explicit_bzero (self->web_password, strlen (self->web_password));
+  g_free (self->web_password);
+  g_free (self->web_user);
+  g_free (self->mac);
+  g_free (self->project_name);
+  g_free (self->project_version);
   g_clear_pointer (&self->faults, g_array_unref);
   g_clear_pointer (&self->last_image, g_bytes_unref);
   g_clear_pointer (&self->prev_image, g_bytes_unref);
@@ -1266,6 +1788,8 @@ espy_sim_device_init (EspySimDevice *self)
   self->boot_ms = 500;
   self->timeout_scale = 100;
   self->faults = g_array_new (FALSE, FALSE, sizeof (Fault));
+  self->web_flavour = ESPY_SIM_WEB_FLAVOUR_ARDUINO;
+  self->web_ota = TRUE;
   g_queue_init (&self->waiting);
   self->state = ESPY_SIM_STATE_STOPPED;
 }
@@ -1279,6 +1803,8 @@ espy_sim_device_new (const char *name)
 
   self = g_object_new (ESPY_TYPE_SIM_DEVICE, NULL);
   self->name = g_strdup (name);
+  /* The same made-up MAC as EspySimPublisher's, in Espressif's range. */
+  self->mac = g_strdup_printf ("c8c9a3%06x", g_str_hash (name) & 0xffffff);
   return self;
 }
 
@@ -1560,4 +2086,229 @@ espy_sim_device_get_connection_count (EspySimDevice *self)
   count = self->connection_count;
   g_mutex_unlock (&self->mutex);
   return count;
+}
+
+/* Native API, logs, web server */
+
+void
+espy_sim_device_set_api_port (EspySimDevice *self,
+                              guint16        port)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  self->api_enabled = TRUE;
+  self->api_port = port;
+  g_mutex_unlock (&self->mutex);
+}
+
+gboolean
+espy_sim_device_set_api_key (EspySimDevice  *self,
+                             const char     *key,
+                             GError        **error)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), FALSE);
+
+  if (key != NULL && !espy_api_parse_key (key, NULL, error))
+    return FALSE;
+  g_mutex_lock (&self->mutex);
+  if (self->api_key != NULL)
+    explicit_bzero (self->api_key, strlen (self->api_key));
+  g_free (self->api_key);
+  self->api_key = g_strdup (key);
+  g_mutex_unlock (&self->mutex);
+  return TRUE;
+}
+
+void
+espy_sim_device_set_api_password (EspySimDevice *self,
+                                  const char    *password)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  if (self->api_password != NULL)
+    explicit_bzero (self->api_password, strlen (self->api_password));
+  g_free (self->api_password);
+  self->api_password = g_strdup (password);
+  g_mutex_unlock (&self->mutex);
+}
+
+gboolean
+espy_sim_device_set_mac (EspySimDevice  *self,
+                         const char     *mac,
+                         GError        **error)
+{
+  GString *hex;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), FALSE);
+
+  if (mac == NULL)
+    {
+      hex = g_string_new (NULL);
+      g_string_printf (hex, "c8c9a3%06x", g_str_hash (self->name) & 0xffffff);
+    }
+  else
+    {
+      gboolean ok = TRUE;
+      guint digits = 0;
+
+      hex = g_string_new (NULL);
+      /* 12 hex digits, optionally in pairs separated by ':' or '-'. */
+      for (const char *p = mac; *p != '\0' && ok; p++)
+        {
+          if (g_ascii_isxdigit (*p))
+            {
+              g_string_append_c (hex, g_ascii_tolower (*p));
+              digits++;
+            }
+          else if (!((*p == ':' || *p == '-') && digits % 2 == 0 && digits > 0 && p[1] != '\0'))
+            ok = FALSE;
+        }
+      if (!ok || hex->len != 12)
+        {
+          g_string_free (hex, TRUE);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "“%s” is not a MAC address: write 12 hex digits, e.g. AC:BC:32:89:0E:A9", mac);
+          return FALSE;
+        }
+    }
+  g_mutex_lock (&self->mutex);
+  g_free (self->mac);
+  self->mac = g_string_free (hex, FALSE);
+  g_mutex_unlock (&self->mutex);
+  return TRUE;
+}
+
+void
+espy_sim_device_set_log_rate (EspySimDevice *self,
+                              double         lines_per_s)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  self->log_rate = MAX (lines_per_s, 0.0);
+  schedule_log_locked (self);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_set_project (EspySimDevice *self,
+                             const char    *project_name,
+                             const char    *project_version)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  g_free (self->project_name);
+  g_free (self->project_version);
+  self->project_name = g_strdup (project_name);
+  self->project_version = project_name != NULL ? g_strdup (project_version) : NULL;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_set_web_port (EspySimDevice *self,
+                              guint16        port)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  self->web_enabled = TRUE;
+  self->web_port = port;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_set_web_auth (EspySimDevice *self,
+                              const char    *username,
+                              const char    *password,
+                              guint          flavour)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (flavour == ESPY_SIM_WEB_FLAVOUR_ARDUINO || flavour == ESPY_SIM_WEB_FLAVOUR_ESP_IDF);
+  g_mutex_lock (&self->mutex);
+  g_free (self->web_user);
+  if (self->web_password != NULL)
+    explicit_bzero (self->web_password, strlen (self->web_password));
+  g_free (self->web_password);
+  self->web_user = g_strdup (username);
+  self->web_password = g_strdup (password);
+  self->web_flavour = (EspySimWebFlavour) flavour;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+espy_sim_device_set_web_ota (EspySimDevice *self,
+                             gboolean       enabled)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_mutex_lock (&self->mutex);
+  self->web_ota = enabled;
+  g_mutex_unlock (&self->mutex);
+}
+
+guint16
+espy_sim_device_get_api_port (EspySimDevice *self)
+{
+  guint16 port;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), 0);
+  g_mutex_lock (&self->mutex);
+  port = self->api != NULL ? espy_sim_api_server_get_port (self->api) : 0;
+  g_mutex_unlock (&self->mutex);
+  return port;
+}
+
+guint16
+espy_sim_device_get_web_port (EspySimDevice *self)
+{
+  guint16 port;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), 0);
+  g_mutex_lock (&self->mutex);
+  port = self->web != NULL ? espy_sim_web_server_get_port (self->web) : 0;
+  g_mutex_unlock (&self->mutex);
+  return port;
+}
+
+gboolean
+espy_sim_device_get_api_encrypted (EspySimDevice *self)
+{
+  gboolean encrypted;
+
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), FALSE);
+  g_mutex_lock (&self->mutex);
+  encrypted = self->api_enabled && self->api_key != NULL;
+  g_mutex_unlock (&self->mutex);
+  return encrypted;
+}
+
+const char *
+espy_sim_device_get_mac (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->mac;
+}
+
+const char *
+espy_sim_device_get_project_name (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->project_name;
+}
+
+const char *
+espy_sim_device_get_project_version (EspySimDevice *self)
+{
+  g_return_val_if_fail (ESPY_IS_SIM_DEVICE (self), NULL);
+  return self->project_version;
+}
+
+/* Any thread: one line from the device's logger (tests, demo mode). */
+void
+espy_sim_device_log (EspySimDevice *self,
+                     char           level,
+                     const char    *tag,
+                     guint          line,
+                     const char    *text)
+{
+  g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
+  g_return_if_fail (espy_sim_log_level_from_letter (level) != ESPY_API_LOG_LEVEL_NONE);
+  device_log (self, level, tag, line, NULL, text);
 }

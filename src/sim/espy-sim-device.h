@@ -74,6 +74,16 @@ gboolean espy_sim_image_parse_marker (GBytes      *image,
                                       char       **version,
                                       char       **compilation_time);
 
+/* The OTA password a build carries, as the esphome stand-in writes it
+ * (tests/esphome-standin), so that a device "runs" the password it was built
+ * with after an update:
+ *   "ESPY-SIM-OTA:password_hex=<hex of the UTF-8 password>;" or
+ *   "ESPY-SIM-OTA:password=none;"
+ * TRUE when the image has the marker; *PASSWORD is NULL for "none". */
+#define ESPY_SIM_OTA_MARKER "ESPY-SIM-OTA:"
+gboolean espy_sim_image_parse_ota_marker (GBytes      *image,
+                                          char       **password);
+
 #define ESPY_TYPE_SIM_DEVICE (espy_sim_device_get_type ())
 G_DECLARE_FINAL_TYPE (EspySimDevice, espy_sim_device, ESPY, SIM_DEVICE, GObject)
 
@@ -122,6 +132,44 @@ void              espy_sim_device_add_fault            (EspySimDevice     *self,
                                                         guint8             error_byte);
 void              espy_sim_device_clear_faults         (EspySimDevice     *self);
 
+/* Native API (wire doc section 5). No API unless a port is set; 0 = pick
+ * a free port on start (kept across reboots). */
+void              espy_sim_device_set_api_port         (EspySimDevice     *self,
+                                                        guint16            port);
+/* `api: encryption: key:` (base64 of 32 bytes) turns on Noise; NULL = plaintext.
+ * FALSE (ESPY_API_ERROR_INVALID_KEY) for a malformed key, which changes nothing. */
+gboolean          espy_sim_device_set_api_key          (EspySimDevice     *self,
+                                                        const char        *key,
+                                                        GError           **error);
+/* Legacy `api: password:` (2026.1 ignores it); NULL or "" = none. */
+void              espy_sim_device_set_api_password     (EspySimDevice     *self,
+                                                        const char        *password);
+/* Any spelling of 12 hex digits ("AC:BC:32:89:0E:A9", "acbc32890ea9");
+ * NULL = the default, derived from the name as EspySimPublisher does. */
+gboolean          espy_sim_device_set_mac              (EspySimDevice     *self,
+                                                        const char        *mac,
+                                                        GError           **error);
+/* Made-up log lines per second to API clients and /events (0 = none,
+ * the default). Any time, also while running. */
+void              espy_sim_device_set_log_rate         (EspySimDevice     *self,
+                                                        double             lines_per_s);
+/* `esphome: project:`; NULL name = none. */
+void              espy_sim_device_set_project          (EspySimDevice     *self,
+                                                        const char        *project_name,
+                                                        const char        *project_version);
+/* web_server (EspySimWebServer): none unless a port is set; 0 = free port. */
+void              espy_sim_device_set_web_port         (EspySimDevice     *self,
+                                                        guint16            port);
+/* `web_server: auth:` (NULL user = none) and the stack the firmware was
+ * built with, an EspySimWebFlavour (default ESPY_SIM_WEB_FLAVOUR_ARDUINO). */
+void              espy_sim_device_set_web_auth         (EspySimDevice     *self,
+                                                        const char        *username,
+                                                        const char        *password,
+                                                        guint              flavour);
+/* FALSE: no `ota: platform: web_server`, /update answers 404. Default TRUE. */
+void              espy_sim_device_set_web_ota          (EspySimDevice     *self,
+                                                        gboolean           enabled);
+
 /* Listens on 127.0.0.1 (and ::1 when available). */
 gboolean          espy_sim_device_start                (EspySimDevice     *self,
                                                         GError           **error);
@@ -132,6 +180,14 @@ const char       *espy_sim_device_get_friendly_name    (EspySimDevice     *self)
 const char       *espy_sim_device_get_platform         (EspySimDevice     *self);
 const char       *espy_sim_device_get_board            (EspySimDevice     *self);
 guint16           espy_sim_device_get_ota_port         (EspySimDevice     *self);
+/* The ports in use while running; 0 without that service (or stopped). */
+guint16           espy_sim_device_get_api_port         (EspySimDevice     *self);
+guint16           espy_sim_device_get_web_port         (EspySimDevice     *self);
+gboolean          espy_sim_device_get_api_encrypted    (EspySimDevice     *self);
+/* 12 lowercase hex digits, as in the mDNS TXT `mac`. */
+const char       *espy_sim_device_get_mac              (EspySimDevice     *self);
+const char       *espy_sim_device_get_project_name     (EspySimDevice     *self);
+const char       *espy_sim_device_get_project_version  (EspySimDevice     *self);
 EspySimState      espy_sim_device_get_state            (EspySimDevice     *self);
 const char       *espy_sim_device_get_version          (EspySimDevice     *self);
 const char       *espy_sim_device_get_compilation_time (EspySimDevice     *self);
@@ -143,12 +199,25 @@ GBytes           *espy_sim_device_get_last_image       (EspySimDevice     *self)
 /* Connections accepted, including silent second clients. */
 guint             espy_sim_device_get_connection_count (EspySimDevice     *self);
 
+/* Any thread: one line from the device's logger to its API clients and
+ * /events. LEVEL one of E W I C D V, or 'v' for VV. */
+void              espy_sim_device_log                  (EspySimDevice     *self,
+                                                        char               level,
+                                                        const char        *tag,
+                                                        guint              line,
+                                                        const char        *text);
+
 /* Signals: ::state-changed (EspySimState), ::upload-finished (gboolean ok, guint8 code).
  * Both are emitted on the main context that was thread-default when
  * espy_sim_device_start() was called, in the order things happened on the
  * wire; the getters above are up to date even before the signal arrives.
  * ::upload-finished fires once per served session that received at least
  * one byte: ok TRUE with 0x45, or FALSE with the last byte the device sent
- * (its error code; 0x00 when it closed without one, or sent 0x00). */
+ * (its error code; 0x00 when it closed without one, or sent 0x00); and
+ * with (TRUE, 0x45) for a successful web_server /update (failed web
+ * uploads are the web server's own ::upload-finished).
+ * Before the reboot that follows a successful upload, every API client
+ * gets DisconnectRequest; while rebooting, the API and the web server are
+ * closed; they come back with the new version and compilation time. */
 
 G_END_DECLS

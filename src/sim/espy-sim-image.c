@@ -194,3 +194,42 @@ espy_sim_compilation_time_now (void)
                           g_date_time_get_minute (now),
                           g_date_time_get_second (now));
 }
+
+gboolean
+espy_sim_image_parse_ota_marker (GBytes  *image,
+                                 char   **password)
+{
+  static const char marker[] = ESPY_SIM_OTA_MARKER;
+  gsize len = 0;
+  const char *data = image != NULL ? g_bytes_get_data (image, &len) : NULL;
+  const char *p = data != NULL ? memmem (data, len, marker, sizeof marker - 1) : NULL;
+  const char *end;
+  GString *out;
+
+  *password = NULL;
+  if (p == NULL)
+    return FALSE;
+  end = memchr (p, ';', len - (gsize) (p - data));
+  if (end == NULL)
+    return FALSE;
+  p += sizeof marker - 1;
+  if (g_str_has_prefix (p, "password=none;"))
+    return TRUE;
+  if (!g_str_has_prefix (p, "password_hex="))
+    return FALSE;
+  out = g_string_new (NULL);
+  for (p += strlen ("password_hex="); p + 1 < end; p += 2)
+    {
+      int hi = g_ascii_xdigit_value (p[0]);
+      int lo = g_ascii_xdigit_value (p[1]);
+
+      if (hi < 0 || lo < 0)
+        {
+          g_string_free (out, TRUE);
+          return FALSE;
+        }
+      g_string_append_c (out, (char) (hi * 16 + lo));
+    }
+  *password = g_string_free (out, FALSE);
+  return TRUE;
+}

@@ -6,6 +6,8 @@
  */
 #include "espy-sim-device.h"
 #include "espy-sim-publisher.h"
+#include "espy-sim-web-server.h"
+#include "espy-api-client.h"
 #include "espy-ota-protocol.h"
 
 #include <glib-unix.h>
@@ -33,9 +35,14 @@ static char **opt_faults = NULL;
 static int opt_count = 1;
 static int opt_api_port = -1;
 static char *opt_api_key = NULL;
+static char *opt_api_password_file = NULL;
 static int opt_web_port = -1;
 static char *opt_web_user = NULL;
 static char *opt_web_password_file = NULL;
+static char *opt_web_flavour = NULL;
+static gboolean opt_no_web_ota = FALSE;
+static double opt_log_rate = 0;
+static char *opt_mac = NULL;
 static gboolean opt_publish = FALSE;
 static gboolean opt_verbose = FALSE;
 
@@ -77,15 +84,26 @@ static const GOptionEntry entries[] = {
   { "count", 0, 0, G_OPTION_ARG_INT, &opt_count,
     "Run N devices (ports PORT+0 .. PORT+N-1, or free ports with --ota-port 0)", "N" },
   { "api-port", 0, 0, G_OPTION_ARG_INT, &opt_api_port,
-    "Native API port (not implemented yet)", "PORT" },
+    "Run the native API on PORT (0 = any free port; default: no API, or 6053 with --api-key)", "PORT" },
   { "api-key", 0, 0, G_OPTION_ARG_STRING, &opt_api_key,
-    "Native API Noise PSK, base64 (not implemented yet)", "KEY" },
+    "Encrypt the native API with this Noise PSK (base64 of 32 bytes, as in api: encryption: key:)", "KEY" },
+  { "api-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_api_password_file,
+    "Legacy API password (api: password:) from FILE; 2026.1 ignores it", "FILE" },
   { "web-port", 0, 0, G_OPTION_ARG_INT, &opt_web_port,
-    "web_server port (not implemented yet)", "PORT" },
+    "Run the web server (/update, /events) on PORT (0 = any free port; default: none)", "PORT" },
   { "web-user", 0, 0, G_OPTION_ARG_STRING, &opt_web_user,
-    "web_server user (not implemented yet)", "USER" },
+    "web_server auth user (needs --web-password-file)", "USER" },
   { "web-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_web_password_file,
-    "web_server password file (not implemented yet)", "FILE" },
+    "web_server auth password from FILE", "FILE" },
+  { "web-flavour", 0, 0, G_OPTION_ARG_STRING, &opt_web_flavour,
+    "Web server stack: arduino (Basic or Digest auth, default) or esp-idf (Basic only)", "FLAVOUR" },
+  { "no-web-ota", 0, 0, G_OPTION_ARG_NONE, &opt_no_web_ota,
+    "No OTA through the web server: /update answers 404", NULL },
+  { "log-rate", 0, 0, G_OPTION_ARG_DOUBLE, &opt_log_rate,
+    "Made-up log lines per second to API clients and /events (default 0 = none)", "LINES_PER_S" },
+  { "mac", 0, 0, G_OPTION_ARG_STRING, &opt_mac,
+    "MAC address, e.g. AC:BC:32:89:0E:A9 (default: derived from the name; "
+    "with --count N the last digits count up)", "MAC" },
   { "publish", 0, 0, G_OPTION_ARG_NONE, &opt_publish,
     "Announce each device over mDNS (Avahi) like a real one: _esphomelib._tcp with the TXT keys of its generation", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
@@ -94,8 +112,8 @@ static const GOptionEntry entries[] = {
 };
 
 static const char description[] =
-  "On start, one line per device goes to stdout:\n"
-  "  espy-sim: NAME ota=127.0.0.1:PORT\n"
+  "On start, one line per device goes to stdout, with the services it runs:\n"
+  "  espy-sim: NAME ota=127.0.0.1:PORT api=127.0.0.1:PORT web=127.0.0.1:PORT\n"
   "Then it runs until SIGINT or SIGTERM.\n"
   "\n"
   "Faults (--fault STEP:KIND) replace the device's answer at STEP on every session:\n"
@@ -118,8 +136,15 @@ static const char description[] =
   "  ESPY-SIM-FW:version=<esphome version>;compilation_time=<text>;\\n\n"
   "anywhere in it (compilation_time is optional). Without a marker it keeps its version\n"
   "and gets a fresh compilation time such as \"Nov 25 2026, 16:40:12\".\n"
+  "A second marker sets the OTA password the new firmware expects:\n"
+  "  ESPY-SIM-OTA:password_hex=<hex of the password>;  or  ESPY-SIM-OTA:password=none;\n"
   "\n"
-  "The password is read only from --password-file, never from the command line.";
+  "Native API: plaintext, or Noise with --api-key; the reject frames, keep-alive\n"
+  "(ping after 60 s of silence, drop after 150 s; scaled by --timeout-scale) and\n"
+  "client limit (ESP32 8, others 4) of the chosen generation. Before the reboot that\n"
+  "follows an upload, API clients get DisconnectRequest.\n"
+  "\n"
+  "Passwords are read only from files, never from the command line.";
 
 static GMainLoop *loop;
 
@@ -200,9 +225,12 @@ publish_device (EspySimDevice      *device,
   espy_sim_publisher_set_board (publisher, espy_sim_device_get_board (device));
   espy_sim_publisher_set_version (publisher, espy_sim_device_get_version (device));
   espy_sim_publisher_set_generation (publisher, generation);
-  espy_sim_publisher_set_api_port (publisher, opt_api_port >= 0 ? (guint16) opt_api_port : 6053);
-  espy_sim_publisher_set_web_port (publisher, opt_web_port > 0 ? (guint16) opt_web_port : 0);
-  espy_sim_publisher_set_api_encryption (publisher, opt_api_key != NULL, TRUE);
+  espy_sim_publisher_set_mac (publisher, espy_sim_device_get_mac (device));
+  /* The ports the services really got (a free port when asked for 0). */
+  if (espy_sim_device_get_api_port (device) != 0)
+    espy_sim_publisher_set_api_port (publisher, espy_sim_device_get_api_port (device));
+  espy_sim_publisher_set_web_port (publisher, espy_sim_device_get_web_port (device));
+  espy_sim_publisher_set_api_encryption (publisher, espy_sim_device_get_api_encrypted (device), TRUE);
   if (!espy_sim_publisher_publish (publisher, error))
     return FALSE;
   g_signal_connect_object (device, "upload-finished", G_CALLBACK (on_upload_finished_publish),
@@ -266,6 +294,26 @@ default_board (const char *platform)
   return "esp32dev";
 }
 
+/* MAC + OFFSET in its last 24 bits, so --count devices differ. */
+static char *
+mac_plus (const char *mac,
+          guint       offset)
+{
+  guint64 value = 0;
+  guint digits = 0;
+
+  for (const char *p = mac; *p != '\0'; p++)
+    if (g_ascii_isxdigit (*p))
+      {
+        value = value << 4 | (guint64) g_ascii_xdigit_value (*p);
+        digits++;
+      }
+  if (digits != 12)
+    return g_strdup (mac);  /* espy_sim_device_set_mac() explains */
+  value = (value & ~(guint64) 0xffffff) | (((value & 0xffffff) + offset) & 0xffffff);
+  return g_strdup_printf ("%012" G_GINT64_MODIFIER "x", value);
+}
+
 static int
 fail (const char *message)
 {
@@ -282,6 +330,12 @@ main (int   argc,
   g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) publishers = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *password = NULL;
+  g_autofree char *api_password = NULL;
+  g_autofree char *web_password = NULL;
+  EspySimWebFlavour web_flavour = ESPY_SIM_WEB_FLAVOUR_ARDUINO;
+  gboolean want_api;
+  gboolean want_web;
+  guint16 api_base_port;
   EspySimGeneration generation;
   const char *platform;
   const char *name;
@@ -321,10 +375,34 @@ main (int   argc,
   if (opt_password_file != NULL && !read_password_file (opt_password_file, &password, &error))
     return fail (error->message);
 
-  if (opt_api_port >= 0 || opt_api_key != NULL)
-    g_printerr ("espy-sim: warning: --api-port/--api-key: the native API is not implemented yet\n");
-  if (opt_web_port >= 0 || opt_web_user != NULL || opt_web_password_file != NULL)
-    g_printerr ("espy-sim: warning: --web-port/--web-user/--web-password-file: the web server is not implemented yet\n");
+  if (opt_api_port < -1 || opt_api_port > 65535 ||
+      (opt_api_port > 0 && opt_api_port + opt_count - 1 > 65535))
+    return fail ("--api-port out of range");
+  if (opt_web_port < -1 || opt_web_port > 65535 ||
+      (opt_web_port > 0 && opt_web_port + opt_count - 1 > 65535))
+    return fail ("--web-port out of range");
+  if (opt_api_key != NULL && !espy_api_parse_key (opt_api_key, NULL, &error))
+    return fail (error->message);
+  if ((opt_web_user != NULL) != (opt_web_password_file != NULL))
+    return fail ("--web-user and --web-password-file go together");
+  if (opt_web_flavour != NULL)
+    {
+      if (g_str_equal (opt_web_flavour, "arduino"))
+        web_flavour = ESPY_SIM_WEB_FLAVOUR_ARDUINO;
+      else if (g_str_equal (opt_web_flavour, "esp-idf"))
+        web_flavour = ESPY_SIM_WEB_FLAVOUR_ESP_IDF;
+      else
+        return fail ("--web-flavour must be arduino or esp-idf");
+    }
+  if (opt_log_rate < 0)
+    return fail ("--log-rate must not be negative");
+  if (opt_api_password_file != NULL && !read_password_file (opt_api_password_file, &api_password, &error))
+    return fail (error->message);
+  if (opt_web_password_file != NULL && !read_password_file (opt_web_password_file, &web_password, &error))
+    return fail (error->message);
+  want_api = opt_api_port >= 0 || opt_api_key != NULL || opt_api_password_file != NULL;
+  want_web = opt_web_port >= 0 || opt_web_user != NULL || opt_web_flavour != NULL || opt_no_web_ota;
+  api_base_port = opt_api_port >= 0 ? (guint16) opt_api_port : 6053;
 
   /* Before the first "ota=" line: a script may signal as soon as it reads it. */
   loop = g_main_loop_new (NULL, FALSE);
@@ -356,6 +434,31 @@ main (int   argc,
       espy_sim_device_set_erase_ms_per_mib (device, (guint) opt_erase_ms_per_mib);
       espy_sim_device_set_timeout_scale (device, (guint) opt_timeout_scale);
       espy_sim_device_set_max_image_size (device, (gsize) opt_max_image_size);
+      espy_sim_device_set_log_rate (device, opt_log_rate);
+      if (opt_mac != NULL)
+        {
+          g_autofree char *mac = mac_plus (opt_mac, (guint) i);
+
+          if (!espy_sim_device_set_mac (device, mac, &error))
+            {
+              status = fail (error->message);
+              goto out;
+            }
+        }
+      if (want_api)
+        {
+          espy_sim_device_set_api_port (device, api_base_port == 0 ? 0 : (guint16) (api_base_port + i));
+          espy_sim_device_set_api_key (device, opt_api_key, NULL);  /* checked above */
+          espy_sim_device_set_api_password (device, api_password);
+        }
+      if (want_web)
+        {
+          guint16 web_base_port = opt_web_port >= 0 ? (guint16) opt_web_port : 80;
+
+          espy_sim_device_set_web_port (device, web_base_port == 0 ? 0 : (guint16) (web_base_port + i));
+          espy_sim_device_set_web_auth (device, opt_web_user, web_password, web_flavour);
+          espy_sim_device_set_web_ota (device, !opt_no_web_ota);
+        }
       for (guint f = 0; opt_faults != NULL && opt_faults[f] != NULL; f++)
         {
           EspySimStep step;
@@ -385,8 +488,17 @@ main (int   argc,
           status = fail (message);
           goto out;
         }
-      g_print ("espy-sim: %s ota=127.0.0.1:%u\n", device_name, espy_sim_device_get_ota_port (device));
-      fflush (stdout);
+      {
+        g_autoptr(GString) line = g_string_new (NULL);
+
+        g_string_printf (line, "espy-sim: %s ota=127.0.0.1:%u", device_name, espy_sim_device_get_ota_port (device));
+        if (espy_sim_device_get_api_port (device) != 0)
+          g_string_append_printf (line, " api=127.0.0.1:%u", espy_sim_device_get_api_port (device));
+        if (espy_sim_device_get_web_port (device) != 0)
+          g_string_append_printf (line, " web=127.0.0.1:%u", espy_sim_device_get_web_port (device));
+        g_print ("%s\n", line->str);
+        fflush (stdout);
+      }
     }
 
   g_main_loop_run (loop);
@@ -398,6 +510,12 @@ out:
   g_clear_pointer (&loop, g_main_loop_unref);
   if (password != NULL)
     explicit_bzero (password, strlen (password));
+  if (api_password != NULL)
+    explicit_bzero (api_password, strlen (api_password));
+  if (web_password != NULL)
+    explicit_bzero (web_password, strlen (web_password));
+  if (opt_api_key != NULL)
+    explicit_bzero (opt_api_key, strlen (opt_api_key));
   g_free (opt_name);
   g_free (opt_friendly_name);
   g_free (opt_platform);
@@ -410,5 +528,8 @@ out:
   g_free (opt_api_key);
   g_free (opt_web_user);
   g_free (opt_web_password_file);
+  g_free (opt_api_password_file);
+  g_free (opt_web_flavour);
+  g_free (opt_mac);
   return status;
 }
