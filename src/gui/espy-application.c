@@ -7,6 +7,7 @@
 
 #include "espy-application.h"
 #include "espy-demo.h"
+#include "espy-device-feeds.h"
 #include "espy-preferences-window.h"
 #include "espy-window.h"
 
@@ -91,36 +92,6 @@ espy_application_create_settings (void)
 
 /* --- configuration folder ------------------------------------------------------ */
 
-static EspyDeviceInfo *
-info_from_config (EspyDeviceConfig *config)
-{
-  EspyDeviceInfo *info = espy_device_info_new ();
-  g_autofree char *path = g_file_get_path (espy_device_config_get_file (config));
-  const char *host = espy_device_config_get_use_address (config);
-
-  if (host == NULL)
-    host = espy_device_config_get_static_ip (config);
-
-  espy_device_info_set_name (info, espy_device_config_get_name (config));
-  espy_device_info_set_friendly_name (info, espy_device_config_get_friendly_name (config));
-  espy_device_info_set_platform (info, espy_device_config_get_platform (config));
-  espy_device_info_set_board (info, espy_device_config_get_board (config));
-  espy_device_info_set_host (info, host);
-  espy_device_info_set_config_path (info, path);
-  espy_device_info_set_deployed_version (info, espy_device_config_get_deployed_version (config));
-  info->ota_port = espy_device_config_get_ota_port (config);
-  if (espy_device_config_has_api (config))
-    {
-      info->api_port = espy_device_config_get_api_port (config);
-      info->api_encryption = espy_device_config_get_api_encryption_key (config) != NULL
-                             ? ESPY_TRISTATE_YES : ESPY_TRISTATE_NO;
-    }
-  if (espy_device_config_has_web_server (config))
-    info->web_port = espy_device_config_get_web_server_port (config);
-
-  return info;
-}
-
 static void
 espy_application_sync_config_folder (EspyApplication *self)
 {
@@ -140,7 +111,7 @@ espy_application_sync_config_folder (EspyApplication *self)
       /* Same digest, same object: only changed configs are fed again. */
       if (g_hash_table_lookup (self->config_keys, path) != config)
         {
-          g_autoptr(EspyDeviceInfo) info = info_from_config (config);
+          g_autoptr(EspyDeviceInfo) info = espy_device_info_new_for_config (config);
 
           if (espy_device_store_update (self->store, ESPY_DEVICE_SOURCE_CONFIG, path, info))
             g_hash_table_insert (self->config_keys, g_strdup (path), g_object_ref (config));
@@ -263,76 +234,13 @@ startup_folder_opened_cb (GObject      *object,
 
 /* --- mDNS -------------------------------------------------------------------- */
 
-static EspyTristate
-txt_tristate (const char *value)
-{
-  return value != NULL && *value != '\0' ? ESPY_TRISTATE_YES : ESPY_TRISTATE_NO;
-}
-
-static EspyDeviceInfo *
-info_from_record (EspyMdnsRecord *record)
-{
-  EspyDeviceInfo *info = espy_device_info_new ();
-
-  espy_device_info_set_name (info, espy_mdns_record_get_name (record));
-  espy_device_info_set_friendly_name (info, espy_mdns_record_get_friendly_name (record));
-  espy_device_info_set_mac (info, espy_mdns_record_get_mac (record));
-  espy_device_info_set_addresses (info, espy_mdns_record_get_addresses (record));
-  espy_device_info_set_host (info, espy_mdns_record_get_host_name (record));
-  espy_device_info_set_platform (info, espy_mdns_record_get_platform (record));
-  espy_device_info_set_board (info, espy_mdns_record_get_board (record));
-  espy_device_info_set_version (info, espy_mdns_record_get_version (record));
-  espy_device_info_set_network (info, espy_mdns_record_get_network (record));
-  espy_device_info_set_project_name (info, espy_mdns_record_get_project_name (record));
-  espy_device_info_set_project_version (info, espy_mdns_record_get_project_version (record));
-  espy_device_info_set_package_import_url (info, espy_mdns_record_get_package_import_url (record));
-  espy_device_info_set_config_hash (info, espy_mdns_record_get_config_hash (record));
-  info->api_port = espy_mdns_record_get_port (record);
-  info->web_port = espy_mdns_record_get_web_port (record);
-  info->api_encryption = txt_tristate (espy_mdns_record_get_api_encryption (record));
-  info->api_encryption_supported =
-    txt_tristate (espy_mdns_record_get_api_encryption_supported (record)) == ESPY_TRISTATE_YES ||
-    info->api_encryption == ESPY_TRISTATE_YES ? ESPY_TRISTATE_YES : ESPY_TRISTATE_UNKNOWN;
-
-  return info;
-}
-
-static void
-discovery_record_cb (EspyApplication *self,
-                     EspyMdnsRecord  *record,
-                     EspyDiscovery   *discovery)
-{
-  g_autoptr(EspyDeviceInfo) info = info_from_record (record);
-
-  espy_device_store_update (self->store, ESPY_DEVICE_SOURCE_MDNS, espy_mdns_record_get_name (record), info);
-}
-
-static void
-discovery_record_removed_cb (EspyApplication *self,
-                             const char      *name,
-                             EspyDiscovery   *discovery)
-{
-  espy_device_store_remove (self->store, ESPY_DEVICE_SOURCE_MDNS, name);
-}
-
 /* Feeds what mDNS announces into the store, under the record's name. */
 static void
 espy_application_attach_discovery (EspyApplication *self)
 {
-  g_autoptr(GPtrArray) records = NULL;
-
   self->discovery = espy_discovery_new ();
-  g_signal_connect_object (self->discovery, "record-added",
-                           G_CALLBACK (discovery_record_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->discovery, "record-updated",
-                           G_CALLBACK (discovery_record_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->discovery, "record-removed",
-                           G_CALLBACK (discovery_record_removed_cb), self, G_CONNECT_SWAPPED);
+  espy_device_store_follow_discovery (self->store, self->discovery);
   espy_discovery_start (self->discovery);
-
-  records = espy_discovery_dup_records (self->discovery);
-  for (guint i = 0; i < records->len; i++)
-    discovery_record_cb (self, g_ptr_array_index (records, i), self->discovery);
 }
 
 /* --- sources ------------------------------------------------------------------ */
