@@ -3,11 +3,23 @@
 meson's testlog.json files (default build/meson-logs/testlog.json).
 Counts TAP subtests (GLib g_test 'ok N /path' lines) where a test printed them,
 else the meson test itself. A crashed/timed-out test always counts as >= 1 failure;
-a missing log counts as one failure (the suite did not run)."""
+a missing log counts as one failure (the suite did not run).
+With --failures, first prints the tail of each failed test's output to stderr,
+so that a CI log cut to its last lines still shows why."""
 import json, os, re, sys
 
+args = sys.argv[1:]
+show_failures = "--failures" in args
+args = [a for a in args if a != "--failures"]
+
+def print_failure(t):
+    out = ((t.get("stdout") or "") + (t.get("stderr") or "")).splitlines()
+    print(f"==== {t['name']}: {t['result']} (exit {t.get('returncode')}), last lines:", file=sys.stderr)
+    for l in out[-60:]:
+        print("  " + l[:300], file=sys.stderr)
+
 passed = failed = skipped = 0
-for path in sys.argv[1:] or ["build/meson-logs/testlog.json"]:
+for path in args or ["build/meson-logs/testlog.json"]:
     if not os.path.exists(path):
         failed += 1
         continue
@@ -24,4 +36,6 @@ for path in sys.argv[1:] or ["build/meson-logs/testlog.json"]:
             if t["result"] == "SKIP": skipped += 1
             else: passed += 1
         failed += max(f, 1) if bad else f
+        if show_failures and (bad or f):
+            print_failure(t)
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
