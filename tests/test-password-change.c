@@ -631,6 +631,9 @@ test_refusals (void)
     { "inline", ESPY_PASSWORD_FLOW_CHANGE, "", ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID },
     { "inline", ESPY_PASSWORD_FLOW_CHANGE, "old-inline-pw", ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID },
     { "inline", ESPY_PASSWORD_FLOW_CHANGE, "\xff", ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID },
+    /* ESPHome would substitute it: the device would get another password. */
+    { "inline", ESPY_PASSWORD_FLOW_CHANGE, "pa${ss}", ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID },
+    { "none", ESPY_PASSWORD_FLOW_ADD, "a$b", ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID },
   };
 
   setup_env ();

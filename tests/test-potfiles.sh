@@ -41,7 +41,7 @@ fi
 
 # 2. Every file with translatable strings is listed.
 candidates=$(cd "$top" && {
-  find src -type f -name '*.c' -exec grep -lE \
+  find src -type f \( -name '*.c' -o -name '*.h' \) -exec grep -lE \
     '(^|[^A-Za-z0-9_])(N|C|NC|Q)?_ ?\((["[:space:]]|$)|(^|[^A-Za-z0-9_])(g_d?n?gettext|ngettext|g_dpgettext2) ?\(' {} + 2>/dev/null
   find src -type f -name '*.ui' -exec grep -l 'translatable="yes"' {} + 2>/dev/null
   find data -type f -name '*.in' 2>/dev/null

@@ -62,7 +62,8 @@ main (int    argc,
   const char *name;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* ESPY_LOCALEDIR: test hook for the build tree's catalogues. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ESPY_LOCALEDIR") != NULL ? g_getenv ("ESPY_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   g_set_prgname ("espy-cli");
 

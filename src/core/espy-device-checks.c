@@ -900,7 +900,8 @@ format_ago (gint64 wall_us,
     return g_strdup_printf (_("%d min ago"), (int) (s / 60));
   if (s < 86400)
     return g_strdup_printf (_("%d h ago"), (int) (s / 3600));
-  return g_strdup_printf (_("%d days ago"), (int) (s / 86400));
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day ago", "%d days ago", (gulong) (s / 86400)),
+                          (int) (s / 86400));
 }
 
 static void

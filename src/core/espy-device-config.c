@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
 /* Includes nest at most this deep; deeper is treated like a loop. */
@@ -249,8 +250,8 @@ spend (Ctx     *ctx,
   if (++ctx->budget <= MAX_RESOLVED_NODES)
     return TRUE;
   g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_TOO_LARGE,
-               "%s:%u:%u: with its includes and packages the configuration grows past %u values; "
-               "refused", at->file, at->line, at->column, MAX_RESOLVED_NODES);
+               _("%s:%u:%u: with its includes and packages the configuration grows past %u values; "
+                 "refused"), at->file, at->line, at->column, MAX_RESOLVED_NODES);
   return FALSE;
 }
 
@@ -341,21 +342,21 @@ resolve_secret (Ctx                *ctx,
   if (node->kind != ESPY_YAML_SCALAR || name[0] == '\0')
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: !secret needs the name of a secret", node->file, node->line, node->column);
+                   _("%s:%u:%u: !secret needs the name of a secret"), node->file, node->line, node->column);
       return NULL;
     }
   secrets = secrets_for_dir (ctx, dir, &local_error);
   if (local_error != NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                  "%s:%u:%u: cannot read the secret \"%s\": ",
+                                  _("%s:%u:%u: cannot read the secret \"%s\": "),
                                   node->file, node->line, node->column, name);
       return NULL;
     }
   if (secrets == NULL)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_SECRET_MISSING,
-                   "%s:%u:%u: the secret \"%s\" is used but the folder has no secrets.yaml",
+                   _("%s:%u:%u: the secret \"%s\" is used but the folder has no secrets.yaml"),
                    node->file, node->line, node->column, name);
       return NULL;
     }
@@ -363,7 +364,7 @@ resolve_secret (Ctx                *ctx,
   if (value == NULL)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_SECRET_MISSING,
-                   "%s:%u:%u: the secret \"%s\" is not defined in %s",
+                   _("%s:%u:%u: the secret \"%s\" is not defined in %s"),
                    node->file, node->line, node->column, name, secrets->file);
       return NULL;
     }
@@ -473,7 +474,7 @@ substitute (Ctx                *ctx,
         {
           if (warn)
             g_ptr_array_add (ctx->warnings,
-                             g_strdup_printf ("%s:%u:%u: unknown substitution \"%s\", left as written",
+                             g_strdup_printf (_("%s:%u:%u: unknown substitution \"%s\", left as written"),
                                               node->file, node->line, node->column, name));
           g_string_append_len (out, text + start, end - start);
           i = end;
@@ -494,7 +495,7 @@ substitute (Ctx                *ctx,
       else if (value->kind != ESPY_YAML_NULL)
         {
           g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                       "%s:%u:%u: the substitution \"%s\" is a list or mapping and cannot be part of text",
+                       _("%s:%u:%u: the substitution \"%s\" is a list or mapping and cannot be part of text"),
                        node->file, node->line, node->column, name);
           return NULL;
         }
@@ -589,7 +590,7 @@ resolve_include (Ctx                *ctx,
   if (file_node == NULL || file_node->kind != ESPY_YAML_SCALAR || file_node->value[0] == '\0')
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: !include needs a file name", node->file, node->line, node->column);
+                   _("%s:%u:%u: !include needs a file name"), node->file, node->line, node->column);
       return NULL;
     }
 
@@ -599,7 +600,7 @@ resolve_include (Ctx                *ctx,
   if (!is_inside_folder (ctx, lexical))
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_OUTSIDE,
-                   "%s:%u:%u: !include %s is outside the configuration folder; refused",
+                   _("%s:%u:%u: !include %s is outside the configuration folder; refused"),
                    node->file, node->line, node->column, file_node->value);
       return NULL;
     }
@@ -608,7 +609,7 @@ resolve_include (Ctx                *ctx,
       int saved = errno;
 
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_MISSING,
-                   "%s:%u:%u: cannot include %s: %s",
+                   _("%s:%u:%u: cannot include %s: %s"),
                    node->file, node->line, node->column, file_node->value, g_strerror (saved));
       return NULL;
     }
@@ -617,7 +618,7 @@ resolve_include (Ctx                *ctx,
   if (!is_inside_folder (ctx, real))
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_OUTSIDE,
-                   "%s:%u:%u: !include %s leads outside the configuration folder (to %s); refused",
+                   _("%s:%u:%u: !include %s leads outside the configuration folder (to %s); refused"),
                    node->file, node->line, node->column, file_node->value, real);
       return NULL;
     }
@@ -636,13 +637,13 @@ resolve_include (Ctx                *ctx,
           }
         g_string_append (chain, display);
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_LOOP,
-                     "%s:%u:%u: include loop: %s", node->file, node->line, node->column, chain->str);
+                     _("%s:%u:%u: include loop: %s"), node->file, node->line, node->column, chain->str);
         return NULL;
       }
   if (ctx->include_stack->len > MAX_INCLUDE_DEPTH)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_LOOP,
-                   "%s:%u:%u: includes are nested more than %u deep",
+                   _("%s:%u:%u: includes are nested more than %u deep"),
                    node->file, node->line, node->column, MAX_INCLUDE_DEPTH);
       return NULL;
     }
@@ -658,7 +659,7 @@ resolve_include (Ctx                *ctx,
       if (raw == NULL)
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "%s:%u:%u: in the included file: ",
+                                      _("%s:%u:%u: in the included file: "),
                                       node->file, node->line, node->column);
           return NULL;
         }
@@ -704,7 +705,7 @@ resolve_env_var (Ctx                *ctx,
   if (node->kind != ESPY_YAML_SCALAR)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: !env_var needs a variable name", node->file, node->line, node->column);
+                   _("%s:%u:%u: !env_var needs a variable name"), node->file, node->line, node->column);
       return NULL;
     }
   if (!spend (ctx, node, error))
@@ -898,7 +899,7 @@ apply_packages (Ctx           *ctx,
   if (depth > MAX_PACKAGE_DEPTH)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INCLUDE_LOOP,
-                   "%s:%u:%u: packages are nested more than %u deep",
+                   _("%s:%u:%u: packages are nested more than %u deep"),
                    packages->file, packages->line, packages->column, MAX_PACKAGE_DEPTH);
       return NULL;
     }
@@ -920,7 +921,7 @@ apply_packages (Ctx           *ctx,
   else
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: packages: must be a mapping of package names to packages",
+                   _("%s:%u:%u: packages: must be a mapping of package names to packages"),
                    packages->file, packages->line, packages->column);
       return NULL;
     }
@@ -938,13 +939,13 @@ apply_packages (Ctx           *ctx,
         {
           g_autofree char *what = describe_remote (package);
 
-          g_ptr_array_add (ctx->remote, g_strdup_printf ("%s (remote, not read)", what));
+          g_ptr_array_add (ctx->remote, g_strdup_printf (_("%s (remote, not read)"), what));
           continue;
         }
       if (package->kind != ESPY_YAML_MAPPING)
         {
           g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                       "%s:%u:%u: a package must be a mapping (for example \"!include common.yaml\")",
+                       _("%s:%u:%u: a package must be a mapping (for example \"!include common.yaml\")"),
                        package->file, package->line, package->column);
           return NULL;
         }
@@ -982,7 +983,7 @@ read_string (const EspyYamlNode  *node,
   if (node->kind != ESPY_YAML_SCALAR)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: %s must be a single value, not a list or mapping",
+                   _("%s:%u:%u: %s must be a single value, not a list or mapping"),
                    node->file, node->line, node->column, what);
       return FALSE;
     }
@@ -1004,7 +1005,7 @@ read_port (const EspyYamlNode  *node,
       || !g_ascii_string_to_unsigned (node->value, 10, 1, 65535, &value, NULL))
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: %s must be a port number from 1 to 65535",
+                   _("%s:%u:%u: %s must be a port number from 1 to 65535"),
                    node->file, node->line, node->column, what);
       return FALSE;
     }
@@ -1039,7 +1040,7 @@ read_bool (const EspyYamlNode  *node,
           }
     }
   g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-               "%s:%u:%u: %s must be true or false", node->file, node->line, node->column, what);
+               _("%s:%u:%u: %s must be true or false"), node->file, node->line, node->column, what);
   return FALSE;
 }
 
@@ -1051,7 +1052,7 @@ check_mapping (const EspyYamlNode  *node,
   if (node == NULL || node->kind == ESPY_YAML_NULL || node->kind == ESPY_YAML_MAPPING)
     return TRUE;
   g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-               "%s:%u:%u: %s must be a mapping", node->file, node->line, node->column, what);
+               _("%s:%u:%u: %s must be a mapping"), node->file, node->line, node->column, what);
   return FALSE;
 }
 
@@ -1095,7 +1096,7 @@ read_ota_entry (Ctx                *ctx,
       if (default_platform == NULL)
         {
           g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                       "%s:%u:%u: this ota: entry has no platform: (esphome, web_server, ...)",
+                       _("%s:%u:%u: this ota: entry has no platform: (esphome, web_server, ...)"),
                        entry->file, entry->line, entry->column);
           return FALSE;
         }
@@ -1109,7 +1110,7 @@ read_ota_entry (Ctx                *ctx,
           || !g_ascii_string_to_unsigned (version->value, 10, 1, 2, &v, NULL))
         {
           g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                       "%s:%u:%u: ota: version must be 1 or 2",
+                       _("%s:%u:%u: ota: version must be 1 or 2"),
                        version->file, version->line, version->column);
           return FALSE;
         }
@@ -1152,7 +1153,7 @@ read_ota (Ctx                 *ctx,
           if (entry->kind != ESPY_YAML_MAPPING)
             {
               g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                           "%s:%u:%u: each ota: entry must be a mapping with platform:",
+                           _("%s:%u:%u: each ota: entry must be a mapping with platform:"),
                            entry->file, entry->line, entry->column);
               return FALSE;
             }
@@ -1164,7 +1165,7 @@ read_ota (Ctx                 *ctx,
     case ESPY_YAML_SCALAR:
     default:
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: ota: must be a list of entries (- platform: esphome)",
+                   _("%s:%u:%u: ota: must be a list of entries (- platform: esphome)"),
                    ota->file, ota->line, ota->column);
       return FALSE;
     }
@@ -1243,11 +1244,11 @@ read_config (EspyDeviceConfig    *self,
     {
       if (esphome != NULL)
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_NO_NAME,
-                     "%s:%u:%u: esphome: has no name: (the device's node name)",
+                     _("%s:%u:%u: esphome: has no name: (the device's node name)"),
                      esphome->file, esphome->line, esphome->column);
       else
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_NO_NAME,
-                     "%s: there is no esphome: block with the device's name:", self->file_name);
+                     _("%s: there is no esphome: block with the device's name:"), self->file_name);
       return FALSE;
     }
 
@@ -1450,7 +1451,7 @@ load (EspyDeviceConfig  *self,
   if (parent_path == NULL || realpath (parent_path, real_buf) == NULL)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_IO,
-                   "%s: the folder of this file cannot be read", self->file_name);
+                   _("%s: the folder of this file cannot be read"), self->file_name);
       return FALSE;
     }
 
@@ -1472,11 +1473,11 @@ load (EspyDeviceConfig  *self,
     {
       if (raw->kind == ESPY_YAML_NULL)
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_NO_NAME,
-                     "%s: the file is empty; a device configuration starts with esphome: name:",
+                     _("%s: the file is empty; a device configuration starts with esphome: name:"),
                      self->file_name);
       else
         g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                     "%s:%u:%u: a device configuration must be a mapping (esphome:, wifi:, ...)",
+                     _("%s:%u:%u: a device configuration must be a mapping (esphome:, wifi:, ...)"),
                      self->file_name, raw->line, raw->column);
       goto out;
     }
@@ -1491,7 +1492,7 @@ load (EspyDeviceConfig  *self,
   if (resolved->kind != ESPY_YAML_MAPPING)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: a device configuration must be a mapping",
+                   _("%s:%u:%u: a device configuration must be a mapping"),
                    self->file_name, resolved->line, resolved->column);
       goto out;
     }
@@ -1515,7 +1516,7 @@ load (EspyDeviceConfig  *self,
   else if (subs != NULL && subs->kind != ESPY_YAML_NULL)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
-                   "%s:%u:%u: substitutions: must be a mapping of names to values",
+                   _("%s:%u:%u: substitutions: must be a mapping of names to values"),
                    subs->file, subs->line, subs->column);
       goto out;
     }

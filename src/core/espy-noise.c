@@ -12,6 +12,8 @@
 #include "espy-noise.h"
 
 #include <string.h>
+
+#include <glib/gi18n-lib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -63,7 +65,7 @@ static gboolean
 crypto_error (GError **error,
               const char *what)
 {
-  g_set_error (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_CRYPTO, "Noise: %s failed", what);
+  g_set_error (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_CRYPTO, _("Noise: %s failed"), what);
   return FALSE;
 }
 
@@ -100,7 +102,7 @@ aead_encrypt (const guint8  *key,
       || (len > 0 && EVP_EncryptUpdate (ctx, out, &outl, in, (int) len) != 1)
       || EVP_EncryptFinal_ex (ctx, out + len, &outl) != 1
       || EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_GET_TAG, ESPY_NOISE_TAG_LEN, out + len) != 1)
-    crypto_error (error, "encryption");
+    crypto_error (error, _("encryption"));
   else
     ok = TRUE;
   EVP_CIPHER_CTX_free (ctx);
@@ -130,13 +132,13 @@ aead_decrypt (const guint8  *key,
       || (plain_len > 0 && EVP_DecryptUpdate (ctx, out, &outl, in, (int) plain_len) != 1)
       || EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_SET_TAG, ESPY_NOISE_TAG_LEN,
                               (void *) (in + plain_len)) != 1)
-    crypto_error (error, "decryption");
+    crypto_error (error, _("decryption"));
   else if (EVP_DecryptFinal_ex (ctx, out + plain_len, &outl) != 1)
     {
       /* Never hand out unauthenticated plaintext. */
       OPENSSL_cleanse (out, plain_len);
       g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_DECRYPT,
-                           "Noise: message authentication failed");
+                           _("Noise: message authentication failed"));
     }
   else
     ok = TRUE;
@@ -228,7 +230,7 @@ x25519_public (const guint8  *priv,
 
   ok = key != NULL && EVP_PKEY_get_raw_public_key (key, pub, &len) == 1 && len == ESPY_NOISE_DH_LEN;
   EVP_PKEY_free (key);
-  return ok ? TRUE : crypto_error (error, "X25519 key generation");
+  return ok ? TRUE : crypto_error (error, _("X25519 key generation"));
 }
 
 static gboolean
@@ -252,7 +254,7 @@ x25519_dh (const guint8  *priv,
   EVP_PKEY_CTX_free (ctx);
   EVP_PKEY_free (peer);
   EVP_PKEY_free (key);
-  return ok ? TRUE : crypto_error (error, "X25519 key agreement");
+  return ok ? TRUE : crypto_error (error, _("X25519 key agreement"));
 }
 
 /* ---- CipherState ----------------------------------------------------- */
@@ -265,7 +267,7 @@ cipher_check_nonce (EspyNoiseCipher  *cipher,
   if (cipher->n == G_MAXUINT64)
     {
       g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_NONCE_EXHAUSTED,
-                           "Noise: nonce exhausted");
+                           _("Noise: nonce exhausted"));
       return FALSE;
     }
   return TRUE;
@@ -293,7 +295,7 @@ cipher_encrypt (EspyNoiseCipher  *cipher,
   if (len + ESPY_NOISE_TAG_LEN > ESPY_NOISE_MAX_MESSAGE_LEN)
     {
       g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_INVALID_LENGTH,
-                           "Noise: message too long");
+                           _("Noise: message too long"));
       return FALSE;
     }
   g_byte_array_set_size (out, old_len + (guint) len + ESPY_NOISE_TAG_LEN);
@@ -335,7 +337,7 @@ cipher_decrypt (EspyNoiseCipher  *cipher,
   if (len < ESPY_NOISE_TAG_LEN || len > ESPY_NOISE_MAX_MESSAGE_LEN)
     {
       g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_INVALID_LENGTH,
-                           "Noise: message has an impossible length");
+                           _("Noise: message has an impossible length"));
       return FALSE;
     }
   g_byte_array_set_size (target, old_len + (guint) (len - ESPY_NOISE_TAG_LEN));
@@ -558,7 +560,7 @@ ensure_ephemeral (EspyNoiseHandshake  *hs,
   if (hs->have_e)
     return TRUE;
   if (RAND_priv_bytes (hs->e_priv, sizeof hs->e_priv) != 1)
-    return crypto_error (error, "random number generation");
+    return crypto_error (error, _("random number generation"));
   if (!x25519_public (hs->e_priv, hs->e_pub, error))
     return FALSE;
   hs->have_e = TRUE;
@@ -569,7 +571,7 @@ static gboolean
 state_error (GError **error)
 {
   g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_STATE,
-                       "Noise: handshake message out of order");
+                       _("Noise: handshake message out of order"));
   return FALSE;
 }
 
@@ -661,7 +663,7 @@ espy_noise_handshake_read_message (EspyNoiseHandshake  *hs,
     {
       hs->state = HS_FAILED;
       g_set_error_literal (error, ESPY_NOISE_ERROR, ESPY_NOISE_ERROR_INVALID_LENGTH,
-                           "Noise: handshake message has an impossible length");
+                           _("Noise: handshake message has an impossible length"));
       return FALSE;
     }
 

@@ -819,6 +819,16 @@ validate (EspyPasswordChange  *self,
                    _("The new password is not valid text (UTF-8)."));
       return FALSE;
     }
+  /* ESPHome substitutes $name and ${name} everywhere, quoted or not: the
+   * firmware would be built with another password than the one typed. */
+  if (self->new_password != NULL && strchr (self->new_password, '$') != NULL)
+    {
+      g_set_error (error, ESPY_PASSWORD_ERROR, ESPY_PASSWORD_ERROR_INVALID,
+                   _("The new password contains “$”, which ESPHome reads as a substitution "
+                     "($name or ${name}) and replaces when it builds, so the device would get a "
+                     "different password. Choose a password without “$”."));
+      return FALSE;
+    }
   return TRUE;
 }
 

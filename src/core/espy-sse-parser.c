@@ -185,8 +185,8 @@ process_line (EspySseParser  *self,
         {
           self->failed = TRUE;
           g_set_error (error, ESPY_SSE_ERROR, ESPY_SSE_ERROR_EVENT_TOO_LARGE,
-                       _("The device sent an event larger than %" G_GSIZE_FORMAT " bytes."),
-                       self->max_line * MAX_EVENT_LINES);
+                       _("The device sent an event larger than %llu bytes."),
+                       (unsigned long long) (self->max_line * MAX_EVENT_LINES));
           return FALSE;
         }
     }
@@ -282,8 +282,8 @@ espy_sse_parser_feed (EspySseParser  *self,
         {
           self->failed = TRUE;
           g_set_error (error, ESPY_SSE_ERROR, ESPY_SSE_ERROR_LINE_TOO_LONG,
-                       _("The device sent a line longer than %" G_GSIZE_FORMAT " bytes."),
-                       self->max_line);
+                       _("The device sent a line longer than %llu bytes."),
+                       (unsigned long long) self->max_line);
           return FALSE;
         }
       g_string_append_len (self->line, p, run);

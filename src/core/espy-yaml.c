@@ -6,6 +6,7 @@
 #include "espy-yaml.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <yaml.h>
 
 /* Why these limits: the folder is the user's, but files in it come from
@@ -211,13 +212,13 @@ count_node (Builder   *b,
     return TRUE;
   if (b->used_alias)
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_ALIAS_BOMB,
-                 "%s:%u:%u: the aliases in this file expand to more than %u values; "
-                 "it is refused as a possible \"billion laughs\" attack",
+                 _("%s:%u:%u: the aliases in this file expand to more than %u values; "
+                   "it is refused as a possible \"billion laughs\" attack"),
                  b->name, line, column, ESPY_YAML_MAX_NODES);
   else
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_TOO_LARGE,
-                 "%s:%u:%u: the file holds more than %u values, far more than a device "
-                 "configuration needs", b->name, line, column, ESPY_YAML_MAX_NODES);
+                 _("%s:%u:%u: the file holds more than %u values, far more than a device "
+                   "configuration needs"), b->name, line, column, ESPY_YAML_MAX_NODES);
   return FALSE;
 }
 
@@ -310,7 +311,7 @@ finish_mapping (Builder       *b,
                   if (m->kind != ESPY_YAML_MAPPING)
                     {
                       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                                   "%s:%u:%u: a merge key (<<) can only merge mappings",
+                                   _("%s:%u:%u: a merge key (<<) can only merge mappings"),
                                    b->name, m->line, m->column);
                       return FALSE;
                     }
@@ -320,7 +321,7 @@ finish_mapping (Builder       *b,
           else
             {
               g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                           "%s:%u:%u: a merge key (<<) needs a mapping or a list of mappings",
+                           _("%s:%u:%u: a merge key (<<) needs a mapping or a list of mappings"),
                            b->name, value->line, value->column);
               return FALSE;
             }
@@ -329,7 +330,7 @@ finish_mapping (Builder       *b,
       if (key->kind == ESPY_YAML_SCALAR && has_key (own, key))
         {
           g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                       "%s:%u:%u: duplicate key \"%s\" in the same mapping",
+                       _("%s:%u:%u: duplicate key \"%s\" in the same mapping"),
                        b->name, key->line, key->column, key->value);
           return FALSE;
         }
@@ -367,7 +368,7 @@ set_parser_error (const yaml_parser_t  *parser,
 {
   guint line = (guint) parser->problem_mark.line + 1;
   guint column = (guint) parser->problem_mark.column + 1;
-  const char *problem = parser->problem != NULL ? parser->problem : "unknown error";
+  const char *problem = parser->problem != NULL ? parser->problem : _("unknown error");
 
   if (parser->error == YAML_READER_ERROR)
     {
@@ -385,18 +386,18 @@ set_parser_error (const yaml_parser_t  *parser,
             column++;
         }
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                   "%s:%u:%u: could not read the YAML text: %s", name, line, column, problem);
+                   _("%s:%u:%u: could not read the YAML text: %s"), name, line, column, problem);
       return;
     }
 
   if (parser->context != NULL)
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                 "%s:%u:%u: YAML syntax error: %s (%s at line %u, column %u)",
+                 _("%s:%u:%u: YAML syntax error: %s (%s at line %u, column %u)"),
                  name, line, column, problem, parser->context,
                  (guint) parser->context_mark.line + 1, (guint) parser->context_mark.column + 1);
   else
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                 "%s:%u:%u: YAML syntax error: %s", name, line, column, problem);
+                 _("%s:%u:%u: YAML syntax error: %s"), name, line, column, problem);
 }
 
 static gboolean
@@ -424,11 +425,11 @@ check_utf8 (const char  *data,
     }
   if (*end == '\0')
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_NOT_UTF8,
-                 "%s:%u:%u: the file contains a NUL byte; it is not a text file",
+                 _("%s:%u:%u: the file contains a NUL byte; it is not a text file"),
                  name, line, column);
   else
     g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_NOT_UTF8,
-                 "%s:%u:%u: the file is not UTF-8 text (byte 0x%02X); save it as UTF-8",
+                 _("%s:%u:%u: the file is not UTF-8 text (byte 0x%02X); save it as UTF-8"),
                  name, line, column, (guchar) *end);
   return FALSE;
 }
@@ -451,8 +452,8 @@ espy_yaml_load_data (const char  *data,
   if (len > ESPY_YAML_MAX_FILE_SIZE)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_TOO_LARGE,
-                   "%s: the file is %" G_GSIZE_FORMAT " bytes; configuration files over %u bytes are not read",
-                   display_name, len, ESPY_YAML_MAX_FILE_SIZE);
+                   _("%s: the file is %llu bytes; configuration files over %u bytes are not read"),
+                   display_name, (unsigned long long) len, ESPY_YAML_MAX_FILE_SIZE);
       return NULL;
     }
   if (!check_utf8 (data != NULL ? data : "", len, display_name, error))
@@ -502,7 +503,7 @@ espy_yaml_load_data (const char  *data,
             if (anchor == NULL)
               {
                 g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_PARSE,
-                             "%s:%u:%u: the alias *%s refers to no anchor defined before it",
+                             _("%s:%u:%u: the alias *%s refers to no anchor defined before it"),
                              display_name, line, column, name);
                 ok = FALSE;
                 break;
@@ -511,7 +512,7 @@ espy_yaml_load_data (const char  *data,
             if (anchor->alias_depth + 1 > ESPY_YAML_MAX_ALIAS_DEPTH)
               {
                 g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_ALIAS_BOMB,
-                             "%s:%u:%u: aliases are nested more than %u deep; refused",
+                             _("%s:%u:%u: aliases are nested more than %u deep; refused"),
                              display_name, line, column, ESPY_YAML_MAX_ALIAS_DEPTH);
                 ok = FALSE;
                 break;
@@ -563,7 +564,7 @@ espy_yaml_load_data (const char  *data,
             if (b.stack->len >= ESPY_YAML_MAX_NESTING)
               {
                 g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_TOO_LARGE,
-                             "%s:%u:%u: lists and mappings are nested more than %u deep",
+                             _("%s:%u:%u: lists and mappings are nested more than %u deep"),
                              display_name, line, column, ESPY_YAML_MAX_NESTING);
                 ok = FALSE;
                 break;
@@ -645,26 +646,26 @@ espy_yaml_load_file (GFile         *file,
   if (info == NULL)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_IO,
-                   "%s: could not read the file: %s", display_name, local_error->message);
+                   _("%s: could not read the file: %s"), display_name, local_error->message);
       return NULL;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_IO,
-                   "%s: not a regular file", display_name);
+                   _("%s: not a regular file"), display_name);
       return NULL;
     }
   if (g_file_info_get_size (info) > ESPY_YAML_MAX_FILE_SIZE)
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_TOO_LARGE,
-                   "%s: the file is %" G_GOFFSET_FORMAT " bytes; configuration files over %u bytes are not read",
-                   display_name, g_file_info_get_size (info), ESPY_YAML_MAX_FILE_SIZE);
+                   _("%s: the file is %llu bytes; configuration files over %u bytes are not read"),
+                   display_name, (unsigned long long) g_file_info_get_size (info), ESPY_YAML_MAX_FILE_SIZE);
       return NULL;
     }
   if (!g_file_load_contents (file, cancellable, &data, &len, NULL, &local_error))
     {
       g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_IO,
-                   "%s: could not read the file: %s", display_name, local_error->message);
+                   _("%s: could not read the file: %s"), display_name, local_error->message);
       return NULL;
     }
   if (contents != NULL)

@@ -13,9 +13,12 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(EspyApplication) app = NULL;
+  /* Test hook: the build tree's catalogues instead of the installed ones
+   * (tests/test-ui-german.c). */
+  const char *localedir = g_getenv ("ESPY_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
