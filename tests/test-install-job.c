@@ -1,13 +1,18 @@
-/* test-install-job.c: the install job's state machine and the install
- * manager's queue, against in-process simulated devices over real sockets.
+/* test-install-job.c: the install job's state machine (with how it sees
+ * the device back after the reboot, and the device log it records around a
+ * failure) and the install manager's queue, against in-process simulated
+ * devices over real sockets.
  *
  * Copyright 2026 The Espy authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "espy-diagnosis.h"
 #include "espy-device-store.h"
+#include "espy-history.h"
 #include "espy-install-job.h"
 #include "espy-install-manager.h"
 #include "espy-ota-error.h"
@@ -481,6 +486,434 @@ test_dropped_refs (Fixture       *f,
   g_assert_null (weak);
 }
 
+/* --- back after the reboot: mDNS, the API, the port ------------------------------ */
+
+/* A TCP relay to the simulator's OTA port that the test can close for good:
+ * a device whose OTA port does not come back after the reboot. */
+typedef struct {
+  GSocketService *service;
+  guint16         port;
+  guint16         target;
+} Relay;
+
+static void
+relay_spliced_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  g_io_stream_splice_finish (result, NULL);
+}
+
+static gboolean
+relay_incoming_cb (GSocketService    *service,
+                   GSocketConnection *connection,
+                   GObject           *source_object,
+                   Relay             *relay)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) upstream = NULL;
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  upstream = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target, NULL, NULL);
+  if (upstream == NULL)
+    return TRUE;
+  g_io_stream_splice_async (G_IO_STREAM (connection), G_IO_STREAM (upstream),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, relay_spliced_cb, NULL);
+  return TRUE;
+}
+
+static Relay *
+relay_new (guint16 target)
+{
+  Relay *relay = g_new0 (Relay, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GError) error = NULL;
+
+  relay->target = target;
+  relay->service = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (relay->service), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+  g_assert_no_error (error);
+  relay->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (relay->service, "incoming", G_CALLBACK (relay_incoming_cb), relay);
+  g_socket_service_start (relay->service);
+  return relay;
+}
+
+/* Connections to the port are refused from now on. */
+static void
+relay_close (Relay *relay)
+{
+  if (relay->service == NULL)
+    return;
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_clear_object (&relay->service);
+}
+
+static void
+relay_free (Relay *relay)
+{
+  relay_close (relay);
+  g_free (relay);
+}
+
+static void
+close_relay_on_upload_cb (EspySimDevice *sim,
+                          gboolean       ok,
+                          guint8         code,
+                          Relay         *relay)
+{
+  if (ok)
+    relay_close (relay);
+}
+
+static gboolean
+log_has (EspyInstallJob *job,
+         const char     *needle)
+{
+  return strstr (espy_install_job_get_log (job), needle) != NULL;
+}
+
+static gboolean
+lines_have (const char * const *lines,
+            const char         *needle)
+{
+  for (guint i = 0; lines != NULL && lines[i] != NULL; i++)
+    if (strstr (lines[i], needle) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The device as only a manual entry knows it: no mDNS. */
+static EspyDevice *
+manual_device (Fixture *f,
+               guint16  ota_port,
+               guint16  api_port)
+{
+  g_autoptr(EspyDeviceInfo) info = espy_device_info_new ();
+
+  espy_device_info_set_name (info, f->dev->name);
+  espy_device_info_add_address (info, "127.0.0.1");
+  espy_device_info_set_platform (info, "ESP32");
+  espy_device_info_set_version (info, OLD_VERSION);
+  info->ota_port = ota_port;
+  info->api_port = api_port;
+  g_assert_true (espy_device_store_update (f->store, ESPY_DEVICE_SOURCE_MANUAL, f->dev->name, info));
+  return espy_device_store_lookup (f->store, f->dev->name);
+}
+
+static void
+start_sim (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (espy_sim_device_start (f->dev->sim, &error));
+  g_assert_no_error (error);
+}
+
+/* The OTA port stays closed after the reboot; mDNS sees the device again. */
+static void
+test_back_by_mdns (Fixture       *f,
+                   gconstpointer  data)
+{
+  Relay *relay;
+
+  dev_start (f->dev);
+  relay = relay_new (espy_sim_device_get_ota_port (f->dev->sim));
+  g_signal_connect (f->dev->sim, "upload-finished", G_CALLBACK (close_relay_on_upload_cb), relay);
+  new_job (f, 20 * 1024, NEW_VERSION);
+  espy_install_job_set_ota_port (f->job, relay->port);
+  espy_install_job_set_reboot_timeout (f->job, 4000);
+  run_job (f);
+  g_assert_no_error (f->error);
+  g_assert_true (f->ok);
+  g_assert_null (relay->service);
+  g_assert_true (log_has (f->job, "announced over mDNS"));
+  g_assert_cmpstr (espy_install_job_get_new_version (f->job), ==, NEW_VERSION);
+  /* A success records no device log. */
+  g_assert_null (espy_install_job_get_device_log (f->job));
+  g_signal_handlers_disconnect_by_data (f->dev->sim, relay);
+  relay_free (relay);
+}
+
+/* The OTA port stays closed after the reboot, mDNS does not know the
+ * device; its API port answers, and the API says what it runs. */
+static void
+test_back_by_api (Fixture       *f,
+                  gconstpointer  data)
+{
+  Relay *relay;
+  EspyDevice *device;
+  guint16 api_port;
+
+  espy_sim_device_set_compilation_time (f->dev->sim, "Jan  1 2026, 08:00:00");
+  espy_sim_device_set_api_port (f->dev->sim, 0);
+  start_sim (f);
+  api_port = espy_sim_device_get_api_port (f->dev->sim);
+  relay = relay_new (espy_sim_device_get_ota_port (f->dev->sim));
+  g_signal_connect (f->dev->sim, "upload-finished", G_CALLBACK (close_relay_on_upload_cb), relay);
+  device = manual_device (f, relay->port, api_port);
+  g_assert_cmpint (espy_device_get_sources (device) & ESPY_DEVICE_SOURCES_MDNS, ==, 0);
+
+  {
+    g_autoptr(EspyFirmwareImage) image = make_image (20 * 1024, NEW_VERSION, 7);
+
+    f->job = espy_install_job_new (device, image);
+  }
+  espy_install_job_set_ota_retries (f->job, 0, 10);
+  espy_install_job_set_reboot_timeout (f->job, 4000);
+  espy_install_job_set_api_port (f->job, api_port);
+  espy_install_job_set_use_keyring (f->job, FALSE);
+  g_signal_connect (f->job, "state-changed", G_CALLBACK (state_changed_cb), f);
+  run_job (f);
+  g_assert_no_error (f->error);
+  g_assert_true (f->ok);
+  g_assert_null (relay->service);
+  g_assert_true (log_has (f->job, "its API port answered"));
+  g_assert_cmpstr (espy_install_job_get_new_version (f->job), ==, NEW_VERSION);
+  g_assert_cmpstr (espy_install_job_get_attempt (f->job)->verify, ==, "new-build");
+  g_signal_handlers_disconnect_by_data (f->dev->sim, relay);
+  relay_free (relay);
+}
+
+/* Neither mDNS nor the API: the OTA port coming back is the sign. */
+static void
+test_back_by_port (Fixture       *f,
+                   gconstpointer  data)
+{
+  EspyDevice *device;
+
+  start_sim (f);
+  device = manual_device (f, espy_sim_device_get_ota_port (f->dev->sim), 0);
+  {
+    g_autoptr(EspyFirmwareImage) image = make_image (20 * 1024, NEW_VERSION, 7);
+
+    f->job = espy_install_job_new (device, image);
+  }
+  espy_install_job_set_ota_retries (f->job, 0, 10);
+  espy_install_job_set_reboot_timeout (f->job, 4000);
+  g_signal_connect (f->job, "state-changed", G_CALLBACK (state_changed_cb), f);
+  run_job (f);
+  g_assert_no_error (f->error);
+  g_assert_true (f->ok);
+  g_assert_true (log_has (f->job, "its port answered"));
+  g_assert_cmpstr (espy_install_job_get_attempt (f->job)->verify, ==, "back");
+}
+
+/* --- the device's log around a failure ------------------------------------------- */
+
+#define SIM_OTA_PASSWORD "0ta-pa55-xyz"
+#define SIM_MARKED       "m4rked-s3cret"
+
+/* What the "device" keeps saying once it is back on the old firmware. */
+static gboolean
+rollback_lines_cb (gpointer data)
+{
+  EspySimDevice *sim = data;
+  g_autofree char *marked = g_strdup_printf ("Token: \033[5m%s\033[6m", SIM_MARKED);
+
+  if (espy_sim_device_get_state (sim) != ESPY_SIM_STATE_RUNNING || espy_sim_device_get_upload_count (sim) == 0)
+    return G_SOURCE_CONTINUE;
+  espy_sim_device_log (sim, 'W', "safe_mode", 86, "OTA rollback detected! Rolled back from partition 'app1'");
+  espy_sim_device_log (sim, 'D', "ota", 42, "Password: " SIM_OTA_PASSWORD);
+  espy_sim_device_log (sim, 'D', "app", 7, marked);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Back on the old build: the job reads the device's log itself after the
+ * failure, redacts it, and the diagnosis and the history use it. */
+static void
+test_device_log_old_build (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("espy-test-history-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.json", NULL);
+  g_autoptr(EspyHistory) history = espy_history_new (path);
+  g_autoptr(EspyHistory) reloaded = espy_history_new (path);
+  g_autoptr(EspyInstallAttempt) last = NULL;
+  g_autoptr(EspyDiagnosis) diagnosis = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  EspyDiagnosisInput input = { NULL };
+  const char * const *lines;
+  EspyDevice *device;
+  guint timer;
+
+  /* The image is the build the device runs. */
+  espy_sim_device_set_compilation_time (f->dev->sim, "Jan 10 2026, 12:00:00");
+  espy_sim_device_set_version (f->dev->sim, NEW_VERSION);
+  espy_sim_device_set_password (f->dev->sim, SIM_OTA_PASSWORD);
+  espy_sim_device_set_api_port (f->dev->sim, 0);
+  start_sim (f);
+  device = manual_device (f, espy_sim_device_get_ota_port (f->dev->sim), espy_sim_device_get_api_port (f->dev->sim));
+  {
+    g_autoptr(EspyFirmwareImage) image = make_image (20 * 1024, NEW_VERSION, 7);
+
+    f->job = espy_install_job_new (device, image);
+  }
+  espy_install_job_set_ota_retries (f->job, 0, 10);
+  espy_install_job_set_reboot_timeout (f->job, 5000);
+  espy_install_job_set_api_port (f->job, espy_sim_device_get_api_port (f->dev->sim));
+  espy_install_job_set_password (f->job, SIM_OTA_PASSWORD);
+  espy_install_job_set_use_keyring (f->job, FALSE);
+  espy_install_job_set_log_capture_timeout (f->job, 1500);
+  timer = g_timeout_add (100, rollback_lines_cb, f->dev->sim);
+  run_job (f);
+  g_source_remove (timer);
+
+  g_assert_error (f->error, ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_OLD_FIRMWARE);
+  g_assert_cmpint (espy_install_job_get_failed_state (f->job), ==, ESPY_INSTALL_STATE_VERIFYING);
+  lines = espy_install_job_get_device_log (f->job);
+  g_assert_nonnull (lines);
+  g_assert_cmpuint (g_strv_length ((char **) lines), <=, ESPY_INSTALL_DEVICE_LOG_MAX);
+  g_assert_true (lines_have (lines, "OTA rollback detected"));
+  /* The config dump asked for on connect. */
+  g_assert_true (lines_have (lines, "compiled on"));
+  /* Redacted: the password the job held, the marked spans (also the dump's SSID). */
+  g_assert_true (lines_have (lines, "Password: "));
+  g_assert_false (lines_have (lines, SIM_OTA_PASSWORD));
+  g_assert_false (lines_have (lines, SIM_MARKED));
+  g_assert_false (lines_have (lines, "espy-net"));
+  g_assert_false (lines_have (lines, "\033"));
+  g_assert_true (log_has (f->job, "Read "));
+
+  input.attempt = espy_install_job_get_attempt (f->job);
+  input.log_lines = lines;
+  input.platform = "ESP32";
+  diagnosis = espy_diagnose (&input);
+  g_assert_cmpstr (diagnosis->cause, ==, "rollback");
+
+  /* What the application does with it, and what comes back after a restart. */
+  espy_history_add (history, espy_install_job_get_attempt (f->job), lines);
+  g_assert_true (espy_history_save (history, &error));
+  g_assert_no_error (error);
+  g_assert_true (espy_history_load (reloaded, &error));
+  last = espy_history_get_last (reloaded, "kitchen", TRUE);
+  g_assert_nonnull (last);
+  g_assert_true (lines_have (espy_history_get_log_lines (reloaded, last), "OTA rollback detected"));
+  g_assert_true (g_file_get_contents (path, &file, NULL, NULL));
+  g_assert_null (strstr (file, SIM_OTA_PASSWORD));
+  g_assert_null (strstr (file, SIM_MARKED));
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+static gboolean
+flag_cond (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+session_state_cb (EspyLogSession *session,
+                  GParamSpec     *pspec,
+                  gboolean       *streaming)
+{
+  *streaming = espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING;
+}
+
+static void
+session_line_cb (EspyLogSession *session,
+                 EspyLogLine    *line,
+                 const char     *raw,
+                 gboolean       *seen)
+{
+  if (strstr (raw, "last before the upload") != NULL)
+    *seen = TRUE;
+}
+
+/* The application's log stream was open: its last lines before the failure
+ * come first (at most half the room), then what the job read itself. */
+static void
+test_device_log_before (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(EspyLogSession) session = NULL;
+  const char * const *lines;
+  gboolean streaming = FALSE;
+  gboolean seen = FALSE;
+  EspyDevice *device;
+  guint before = 0;
+
+  espy_sim_device_set_api_port (f->dev->sim, 0);
+  espy_sim_device_add_fault (f->dev->sim, ESPY_SIM_STEP_DATA, ESPY_SIM_FAULT_ERROR, 0x83);
+  start_sim (f);
+  device = manual_device (f, espy_sim_device_get_ota_port (f->dev->sim), espy_sim_device_get_api_port (f->dev->sim));
+
+  session = espy_log_session_new ("kitchen", "127.0.0.1", espy_sim_device_get_api_port (f->dev->sim));
+  espy_log_session_set_use_keyring (session, FALSE);
+  espy_log_session_set_dump_config (session, FALSE);
+  g_signal_connect (session, "notify::state", G_CALLBACK (session_state_cb), &streaming);
+  g_signal_connect (session, "line", G_CALLBACK (session_line_cb), &seen);
+  espy_log_session_start (session);
+  g_assert_true (wait_until (flag_cond, &streaming, 10000));
+  for (guint i = 0; i < 80; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("old line %u", i);
+
+      espy_sim_device_log (f->dev->sim, 'I', "app", 1, text);
+    }
+  espy_sim_device_log (f->dev->sim, 'I', "app", 2, "last before the upload");
+  g_assert_true (wait_until (flag_cond, &seen, 10000));
+
+  {
+    g_autoptr(EspyFirmwareImage) image = make_image (64 * 1024, NEW_VERSION, 7);
+
+    f->job = espy_install_job_new (device, image);
+  }
+  espy_install_job_set_ota_retries (f->job, 0, 10);
+  espy_install_job_set_api_port (f->job, espy_sim_device_get_api_port (f->dev->sim));
+  espy_install_job_set_use_keyring (f->job, FALSE);
+  espy_install_job_set_log_session (f->job, session);
+  espy_install_job_set_log_capture_timeout (f->job, 2000);
+  run_job (f);
+  espy_log_session_stop (session);
+
+  g_assert_error (f->error, ESPY_OTA_ERROR, ESPY_OTA_ERROR_WRITE_FAILED);
+  g_assert_cmpint (espy_install_job_get_failed_state (f->job), ==, ESPY_INSTALL_STATE_UPLOADING);
+  lines = espy_install_job_get_device_log (f->job);
+  g_assert_nonnull (lines);
+  g_assert_cmpuint (g_strv_length ((char **) lines), <=, ESPY_INSTALL_DEVICE_LOG_MAX);
+  for (guint i = 0; lines[i] != NULL && (strstr (lines[i], "old line") != NULL
+                                          || strstr (lines[i], "last before the upload") != NULL); i++)
+    before++;
+  /* The newest half of the room from the stream, oldest first... */
+  g_assert_cmpuint (before, <=, ESPY_INSTALL_DEVICE_LOG_MAX / 2);
+  g_assert_true (lines_have (lines, "last before the upload"));
+  g_assert_true (lines_have (lines, "old line 79"));
+  g_assert_false (lines_have (lines, "old line 0"));
+  g_assert_nonnull (strstr (lines[0], "old line"));
+  /* ...then the job's own read (the config dump). */
+  g_assert_true (lines_have (lines, "compiled on"));
+  g_assert_cmpuint (before, <, g_strv_length ((char **) lines));
+}
+
+/* No capture when the device was never reached; and none when disabled. */
+static void
+test_device_log_unreached (Fixture       *f,
+                           gconstpointer  data)
+{
+  gint64 start;
+
+  dev_start (f->dev);
+  new_job (f, 20 * 1024, NEW_VERSION);
+  /* Nothing listens there. */
+  espy_install_job_set_ota_port (f->job, 1);
+  espy_install_job_set_api_port (f->job, 1);
+  espy_install_job_set_use_keyring (f->job, FALSE);
+  start = g_get_monotonic_time ();
+  run_job (f);
+  g_assert_false (f->ok);
+  g_assert_cmpint (espy_install_job_get_failed_state (f->job), ==, ESPY_INSTALL_STATE_CONNECTING);
+  g_assert_null (espy_install_job_get_device_log (f->job));
+  g_assert_false (log_has (f->job, "Reading the device's log"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
 /* --- manager tests --------------------------------------------------------- */
 
 typedef struct {
@@ -719,6 +1152,12 @@ main (int   argc,
   JOB_TEST ("caller-cancellable", test_caller_cancellable);
   JOB_TEST ("not-back", test_not_back);
   JOB_TEST ("dropped-refs", test_dropped_refs);
+  JOB_TEST ("back-by-mdns", test_back_by_mdns);
+  JOB_TEST ("back-by-api", test_back_by_api);
+  JOB_TEST ("back-by-port", test_back_by_port);
+  JOB_TEST ("device-log-old-build", test_device_log_old_build);
+  JOB_TEST ("device-log-before", test_device_log_before);
+  JOB_TEST ("device-log-unreached", test_device_log_unreached);
   g_test_add_func ("/install-manager/queue", test_manager_queue);
   g_test_add_func ("/install-manager/cancel", test_manager_cancel);
   g_test_add_func ("/install-manager/dropped-refs", test_manager_dropped_refs);

@@ -216,6 +216,16 @@ test_grouping (void)
                    "[C][api:042]: API Server:\n  Port: 6053\n"
                    "[D][api:042]:   not config\n"
                    "[C][logger:100]: Logger:\n  Level: DEBUG\n");
+  /* With timestamps, each line of a dump has its entry's, as `esphome
+   * logs` prints them. */
+  g_clear_pointer (&dump, g_free);
+  dump = espy_log_buffer_dup_text (buffer, TRUE, "•••");
+  g_assert_true (g_regex_match_simple ("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\[C\\]\\[wifi:042\\]: WiFi:\n"
+                                       "\\1   SSID: •••\n"
+                                       "\\1   Channel: 6\n"
+                                       "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[C\\]\\[api:042\\]", dump, G_REGEX_MULTILINE, 0));
+  g_assert_true (g_regex_match_simple ("^(\\S+) \\[C\\]\\[logger:100\\]: Logger:\n\\1   Level: DEBUG\n\\z", dump,
+                                       G_REGEX_MULTILINE, 0));
   g_string_free (c.log, TRUE);
 }
 

@@ -1068,6 +1068,95 @@ test_events_digest (void)
   events_with_auth (ESPY_SIM_WEB_FLAVOUR_ARDUINO);
 }
 
+static void
+keyring_set (const char     *device,
+             EspySecretKind  kind,
+             const char     *secret)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (secret != NULL)
+    {
+      espy_secrets_store_async (device, kind, secret, NULL, on_done, &result);
+      WAIT_UNTIL (result != NULL, 10000);
+      g_assert_true (espy_secrets_store_finish (result, &error));
+      g_assert_no_error (error);
+    }
+  else
+    {
+      espy_secrets_clear_async (device, kind, NULL, on_done, &result);
+      WAIT_UNTIL (result != NULL, 10000);
+      espy_secrets_clear_finish (result, NULL, NULL);
+    }
+}
+
+/* No credentials given and none in a YAML: the keyring's, as for the API
+ * key; Digest (the Arduino web server). */
+static void
+test_events_keyring (void)
+{
+  g_autoptr(EspySimWebServer) server = espy_sim_web_server_new (ESPY_SIM_WEB_FLAVOUR_ARDUINO);
+  g_autoptr(EspyLogSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch w = { 0 };
+
+  if (!keyring_available)
+    {
+      g_test_skip ("no Secret Service on the session bus (run inside tests/test-env.sh)");
+      return;
+    }
+  espy_sim_web_server_set_auth (server, "webadmin", "k3yring-web");
+  espy_sim_web_server_set_log_rate (server, 50);
+  g_assert_true (espy_sim_web_server_start (server, &error));
+  g_assert_no_error (error);
+
+  session = espy_log_session_new ("webkeyring", "127.0.0.1", 1);
+  espy_log_session_set_backoff (session, 100, 400);
+  espy_log_session_set_has_api (session, FALSE);
+  espy_log_session_set_web_port (session, espy_sim_web_server_get_port (server));
+  watch_init (&w, session);
+
+  /* Nothing stored: the device asks for credentials, the session says so. */
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_USER, NULL);
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_PASSWORD, NULL);
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_FAILED, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_AUTH_REQUIRED);
+  espy_log_session_stop (session);
+
+  /* A wrong password in the keyring. */
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_USER, "webadmin");
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_PASSWORD, "not-it");
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_FAILED, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
+  g_assert_null (strstr (espy_log_session_get_error (session)->message, "not-it"));
+  espy_log_session_stop (session);
+
+  /* The right one: each start looks again. */
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_PASSWORD, "k3yring-web");
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  espy_sim_web_server_emit_log (server, 'W', "marker", 7, "through keyring credentials");
+  WAIT_UNTIL (g_ptr_array_find_with_equal_func (w.lines, "through keyring credentials", g_str_equal, NULL), 5000);
+  espy_log_session_stop (session);
+
+  /* Given credentials come first. */
+  espy_log_session_set_web_credentials (session, "webadmin", "wrong-given");
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_FAILED, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
+  espy_log_session_stop (session);
+
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_USER, NULL);
+  keyring_set ("webkeyring", ESPY_SECRET_KIND_WEB_PASSWORD, NULL);
+  watch_clear (&w);
+}
+
 /* AUTO: the API port refuses, a web server is known: /events. */
 static void
 test_events_fallback (void)
@@ -1153,6 +1242,7 @@ main (int   argc,
   g_test_add_func ("/log-session/pause", test_pause);
   g_test_add_func ("/log-session/events-basic", test_events_basic);
   g_test_add_func ("/log-session/events-digest", test_events_digest);
+  g_test_add_func ("/log-session/events-keyring", test_events_keyring);
   g_test_add_func ("/log-session/events-fallback", test_events_fallback);
   return g_test_run ();
 }

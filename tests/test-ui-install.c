@@ -16,10 +16,14 @@
 #include "espy-install-dialog.h"
 #include "espy-install-manager.h"
 #include "espy-ota-error.h"
+#include "espy-secrets.h"
 #include "espy-sim-device.h"
+#include "espy-sim-web-server.h"
 
 #define OLD_VERSION "2025.10.0"
 #define NEW_VERSION "2026.1.0"
+#define WEB_USER    "admin"
+#define WEB_PASS    "w3b-ui-s3cret"
 
 /* --- helpers -------------------------------------------------------------- */
 
@@ -100,9 +104,17 @@ screenshot (GtkWidget  *window,
   g_assert_cmpint (width, >, 0);
 
   paintable = gtk_widget_paintable_new (content);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
+  /* Nothing to render until the widget was drawn once (a page that just
+   * changed): give it a few frames. */
+  for (guint i = 0; i < 20 && node == NULL; i++)
+    {
+      if (i > 0)
+        spin (100);
+      g_clear_object (&snapshot);
+      snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_to_node (snapshot);
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (content)),
                                          node, &GRAPHENE_RECT_INIT (0, 0, width, height));
@@ -134,7 +146,7 @@ announce (Fixture          *f,
   espy_device_info_set_name (info, "kitchen");
   espy_device_info_set_friendly_name (info, "Kitchen Lights");
   info->ota_port = espy_sim_device_get_ota_port (f->sim);
-  info->web_port = 8080;
+  info->web_port = espy_sim_device_get_web_port (f->sim) != 0 ? espy_sim_device_get_web_port (f->sim) : 8080;
   if (source == ESPY_DEVICE_SOURCE_MANUAL)
     {
       /* What a manual entry holds: a name, a host and ports. */
@@ -480,6 +492,212 @@ test_device_page (Fixture       *f,
   espy_device_page_set_device (ESPY_DEVICE_PAGE (page), NULL);
 }
 
+
+/* --- web server credentials ------------------------------------------------ */
+
+typedef struct {
+  gboolean  done;
+  char     *secret;
+} SecretWait;
+
+static void
+secret_cleared_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  g_autoptr(GError) error = NULL;
+
+  espy_secrets_clear_finish (result, NULL, &error);
+  g_assert_no_error (error);
+  ((SecretWait *) data)->done = TRUE;
+}
+
+static void
+secret_looked_up_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  SecretWait *w = data;
+  g_autoptr(GError) error = NULL;
+
+  w->secret = espy_secrets_lookup_finish (result, &error);
+  g_assert_no_error (error);
+  w->done = TRUE;
+}
+
+static gboolean
+flag_cond (gpointer data)
+{
+  return ((SecretWait *) data)->done;
+}
+
+static void
+clear_secret (EspySecretKind kind)
+{
+  SecretWait w = { 0 };
+
+  espy_secrets_clear_async ("kitchen", kind, NULL, secret_cleared_cb, &w);
+  g_assert_true (wait_until (flag_cond, &w, 10000));
+}
+
+/* The keyring's secret of KIND for "kitchen" (NULL: none). */
+static char *
+lookup_secret (EspySecretKind kind)
+{
+  SecretWait w = { 0 };
+
+  espy_secrets_lookup_async ("kitchen", kind, NULL, secret_looked_up_cb, &w);
+  g_assert_true (wait_until (flag_cond, &w, 10000));
+  return w.secret;
+}
+
+/* The preferences group titled TITLE (visible or not). */
+static GtkWidget *
+find_group (GtkWidget  *widget,
+            const char *title)
+{
+  if (ADW_IS_PREFERENCES_GROUP (widget)
+      && g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_group (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_row (GtkWidget  *widget,
+          GType       type,
+          const char *title)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_row (child, type, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_type (GtkWidget *widget,
+           GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_type (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+keyring_label_cond (gpointer data)
+{
+  return find_label (((Fixture *) data)->dialog, "From the keyring") != NULL;
+}
+
+static void
+test_web_credentials (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *stored_user = NULL;
+  g_autofree char *stored_password = NULL;
+  GtkWidget *group;
+  GtkWidget *user_row;
+  GtkWidget *password_row;
+  GtkWidget *ota_password_row;
+  EspyInstallJob *job;
+
+  clear_secret (ESPY_SECRET_KIND_WEB_USER);
+  clear_secret (ESPY_SECRET_KIND_WEB_PASSWORD);
+  /* The device's web server asks for Basic authentication (ESP-IDF). */
+  espy_sim_device_set_web_port (f->sim, 0);
+  espy_sim_device_set_web_auth (f->sim, WEB_USER, WEB_PASS, ESPY_SIM_WEB_FLAVOUR_ESP_IDF);
+  start_device (f);
+  g_assert_cmpuint (espy_device_get_web_port (f->device), ==, espy_sim_device_get_web_port (f->sim));
+  open_dialog (f, 64 * 1024);
+
+  /* Native OTA: nothing about the web server. */
+  group = find_group (f->dialog, "Web Server Sign-In");
+  g_assert_nonnull (group);
+  g_assert_false (gtk_widget_get_visible (group));
+  g_assert_true (gtk_widget_get_visible (find_group (f->dialog, "Password")));
+
+  espy_install_dialog_set_transport (ESPY_INSTALL_DIALOG (f->dialog), ESPY_INSTALL_TRANSPORT_WEB);
+  spin (300);  /* the keyring lookup (nothing there) */
+  g_assert_true (gtk_widget_get_visible (group));
+  user_row = find_row (group, ADW_TYPE_ENTRY_ROW, "User Name");
+  password_row = find_row (group, ADW_TYPE_PASSWORD_ENTRY_ROW, "Web Server Password");
+  g_assert_nonnull (user_row);
+  g_assert_nonnull (password_row);
+  g_assert_true (gtk_widget_get_visible (user_row));
+  g_assert_true (gtk_widget_get_visible (password_row));
+  g_assert_null (find_label (f->dialog, "From the keyring"));
+  /* The OTA password entry is another row: typing there is not the web password. */
+  ota_password_row = find_row (f->dialog, ADW_TYPE_PASSWORD_ENTRY_ROW, "OTA Password");
+  g_assert_nonnull (ota_password_row);
+  g_assert_true (ota_password_row != password_row);
+  g_assert_false (gtk_widget_get_visible (find_group (f->dialog, "Password")));
+
+  gtk_editable_set_text (GTK_EDITABLE (user_row), WEB_USER);
+  gtk_editable_set_text (GTK_EDITABLE (password_row), WEB_PASS);
+  gtk_switch_set_active (GTK_SWITCH (find_type (group, GTK_TYPE_SWITCH)), TRUE);
+  screenshot (f->dialog, "install-web-credentials.png");
+
+  press_install (f);
+  g_assert_true (wait_until (result_cond, f, 30000));
+  job = espy_install_dialog_get_job (ESPY_INSTALL_DIALOG (f->dialog));
+  if (espy_install_job_get_error (job) != NULL)
+    g_test_message ("install: %s", espy_install_job_get_error (job)->message);
+  g_assert_cmpstr (espy_install_dialog_get_page (ESPY_INSTALL_DIALOG (f->dialog)), ==, "success");
+  g_assert_cmpint (espy_install_job_get_transport_used (job), ==, ESPY_INSTALL_TRANSPORT_WEB);
+  g_assert_cmpuint (espy_sim_device_get_upload_count (f->sim), ==, 1);
+  g_assert_null (strstr (espy_install_job_get_log (job), WEB_PASS));
+
+  /* Remembered once it worked. */
+  for (guint i = 0; i < 50 && stored_password == NULL; i++)
+    {
+      spin (100);
+      stored_password = lookup_secret (ESPY_SECRET_KIND_WEB_PASSWORD);
+    }
+  stored_user = lookup_secret (ESPY_SECRET_KIND_WEB_USER);
+  g_assert_cmpstr (stored_user, ==, WEB_USER);
+  g_assert_cmpstr (stored_password, ==, WEB_PASS);
+
+  /* Next time the keyring answers: no fields, the source said. */
+  gtk_window_destroy (GTK_WINDOW (f->dialog));
+  g_clear_object (&f->dialog);
+  f->dialog = g_object_ref_sink (espy_install_dialog_new_full (GTK_WINDOW (f->parent), f->device,
+                                                               f->manager, NULL));
+  gtk_window_present (GTK_WINDOW (f->dialog));
+  espy_install_dialog_set_transport (ESPY_INSTALL_DIALOG (f->dialog), ESPY_INSTALL_TRANSPORT_WEB);
+  g_assert_true (wait_until (keyring_label_cond, f, 10000));
+  group = find_group (f->dialog, "Web Server Sign-In");
+  g_assert_false (gtk_widget_get_visible (find_row (group, ADW_TYPE_ENTRY_ROW, "User Name")));
+  screenshot (f->dialog, "install-web-credentials-keyring.png");
+
+  /* Change: the fields again, the keyring's answer set aside. */
+  g_assert_true (gtk_widget_activate_action (f->dialog, "install.change-web-credentials", NULL));
+  g_assert_true (gtk_widget_get_visible (find_row (group, ADW_TYPE_ENTRY_ROW, "User Name")));
+  g_assert_null (find_label (f->dialog, "From the keyring"));
+
+  clear_secret (ESPY_SECRET_KIND_WEB_USER);
+  clear_secret (ESPY_SECRET_KIND_WEB_PASSWORD);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -504,6 +722,7 @@ main (int   argc,
   UI_TEST ("install/failure", test_failure);
   UI_TEST ("install/bad-file", test_bad_file);
   UI_TEST ("install/close-keeps-running", test_close_keeps_running);
+  UI_TEST ("install/web-credentials", test_web_credentials);
   UI_TEST ("device-page/details", test_device_page);
 
   return g_test_run ();

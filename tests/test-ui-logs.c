@@ -453,6 +453,100 @@ test_bounded (void)
   }
 }
 
+/* A config dump with timestamps: every line has the entry's time, so the
+ * dump stays aligned; the time is dim on each line, the text is not. */
+static void
+test_dump_timestamps (void)
+{
+  EspyLogsView *view = show_view (0);
+  GtkTextBuffer *text = gtk_text_view_get_buffer (espy_logs_view_get_text_view (view));
+  g_autofree char *all = NULL;
+  GtkTextIter iter;
+
+  add (view, 'I', "app", "Running");
+  add (view, 'C', "wifi", "WiFi:");
+  add (view, 'C', "wifi", "  SSID: " ESC "[5mmy-net" ESC "[6m");
+  add (view, 'C', "wifi", "  Channel: 6");
+  espy_logs_view_set_timestamps (view, TRUE);
+  all = view_text (view);
+  g_assert_true (g_regex_match_simple ("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[I\\]\\[app:042\\]: Running\n"
+                                       "(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\[C\\]\\[wifi:042\\]: WiFi:\n"
+                                       "\\1   SSID: " "••••" "\n"
+                                       "\\1   Channel: 6\n\\z", all, 0, 0));
+  g_assert_true (has_tag_at (view, 2, 2, "timestamp"));
+  g_assert_true (has_tag_at (view, 3, 11, "timestamp"));
+  g_assert_false (has_tag_at (view, 3, 15, "timestamp"));
+  g_assert_true (has_tag_at (view, 3, 15, "fg-35"));
+  g_assert_true (has_tag_at (view, 2, 23, "secret"));
+  gtk_text_buffer_get_iter_at_line (text, &iter, 2);
+  g_assert_cmpint (gtk_text_iter_get_chars_in_line (&iter), ==, (int) strlen ("00:00:00.000   SSID: ") + 4 + 1);
+
+  /* Off again: the dump lines are bare. */
+  espy_logs_view_set_timestamps (view, FALSE);
+  g_clear_pointer (&all, g_free);
+  all = view_text (view);
+  g_assert_cmpstr (all, ==, "[I][app:042]: Running\n[C][wifi:042]: WiFi:\n  SSID: ••••\n  Channel: 6\n");
+}
+
+typedef struct {
+  guint since_paint;
+  guint max_between_paints;
+  guint total;
+} Pace;
+
+static void
+on_insert_text (GtkTextBuffer *buffer,
+                GtkTextIter   *location,
+                const char    *text,
+                int            len,
+                Pace          *pace)
+{
+  guint lines = 0;
+
+  for (int i = 0; i < len; i++)
+    lines += text[i] == '\n';
+  pace->since_paint += lines;
+  pace->total += lines;
+  pace->max_between_paints = MAX (pace->max_between_paints, pace->since_paint);
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                Pace          *pace)
+{
+  pace->since_paint = 0;
+}
+
+/* A flood faster than frames: the text takes a bounded number of lines
+ * between two frames (the text view measures lines between frames, and
+ * draws every unmeasured one at the bottom at once), and catches up. */
+static void
+test_paced (void)
+{
+  EspyLogsView *view = show_view (0);
+  GtkTextBuffer *text = gtk_text_view_get_buffer (espy_logs_view_get_text_view (view));
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  Pace pace = { 0, 0, 0 };
+  gulong insert_id, paint_id;
+
+  g_assert_nonnull (clock);
+  insert_id = g_signal_connect (text, "insert-text", G_CALLBACK (on_insert_text), &pace);
+  paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &pace);
+  for (guint i = 0; i < 30000; i++)
+    {
+      g_autofree char *msg = g_strdup_printf ("flood %u", i);
+
+      add (view, 'D', "flood", msg);
+    }
+  WAIT_UNTIL (pace.total == 30000, 20000);
+  g_assert_cmpint (gtk_text_buffer_get_line_count (text), ==, 30001);
+  g_assert_cmpuint (pace.max_between_paints, <=, 5000);
+  g_assert_cmpuint (pace.max_between_paints, >, 0);
+  g_assert_true (view_contains (view, "flood 29999\n"));
+  g_signal_handler_disconnect (text, insert_id);
+  g_signal_handler_disconnect (clock, paint_id);
+}
+
 static void
 test_live (void)
 {
@@ -565,6 +659,8 @@ main (int   argc,
   g_test_add_func ("/ui/logs/search", test_search);
   g_test_add_func ("/ui/logs/autoscroll", test_autoscroll);
   g_test_add_func ("/ui/logs/bounded", test_bounded);
+  g_test_add_func ("/ui/logs/dump-timestamps", test_dump_timestamps);
+  g_test_add_func ("/ui/logs/paced", test_paced);
   g_test_add_func ("/ui/logs/live", test_live);
   g_test_add_func ("/ui/logs/key-prompt", test_empty_and_key);
   ret = g_test_run ();

@@ -24,6 +24,7 @@
 #include "espy-install-manager.h"
 #include "espy-manual-devices.h"
 #include "espy-ota-error.h"
+#include "espy-update-plan.h"
 #include "espy-web-ota-client.h"
 
 #include "espy-cli-common.h"
@@ -701,33 +702,23 @@ cmd_install (int    argc,
 /* --- update-all ---------------------------------------------------------------- */
 
 typedef struct {
-  EspyConfigFolder    *folder;
-  EspyInstallTransport transport;
-  gboolean             no_keyring;
-  int                  reboot_timeout_ms;
-  int                  verify_timeout_ms;
+  EspyUpdatePlan      *plan;
   Printer             *printer;
   GPtrArray           *printers;
 } UpdateAll;
 
+/* The job itself is the plan's (the window's Update All makes the same);
+ * the CLI only adds its printer. */
 static EspyInstallJob *
 make_job (EspyDevice *device,
           gpointer    user_data)
 {
   UpdateAll *u = user_data;
-  EspyDeviceConfig *config = espy_config_folder_lookup_name (u->folder, espy_device_get_name (device));
-  EspyInstallJob *job;
+  EspyInstallJob *job = espy_update_plan_make_job (u->plan, device);
   Printer *p;
 
-  if (config == NULL)
+  if (job == NULL)
     return NULL;
-  job = espy_install_job_new (device, NULL);
-  espy_install_job_set_config (job, config);
-  espy_install_job_set_transport (job, u->transport);
-  espy_install_job_set_use_keyring (job, !u->no_keyring);
-  espy_install_job_set_reboot_timeout (job, (guint) MAX (u->reboot_timeout_ms, 1));
-  espy_install_job_set_verify_timeout (job, (guint) MAX (u->verify_timeout_ms, 0));
-
   p = g_new0 (Printer, 1);
   *p = *u->printer;
   p->prefix = g_strdup_printf ("%s: ", espy_device_get_name (device));
@@ -791,6 +782,7 @@ cmd_update_all (int    argc,
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GListStore) targets = NULL;
+  g_autoptr(EspyUpdatePlan) plan = NULL;
   g_autoptr(GPtrArray) printers = g_ptr_array_new_with_free_func (printer_free);
   g_autofree char *config_dir = NULL;
   g_autofree char *via = NULL;
@@ -802,6 +794,7 @@ cmd_update_all (int    argc,
   int offline_timeout = 60;
   int reboot_timeout_ms = ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS;
   int verify_timeout_ms = ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS;
+  EspyInstallTransport transport = ESPY_INSTALL_TRANSPORT_AUTO;
   double timeout = 2.0;
   Devices devices = { 0 };
   Printer printer = { 0 };
@@ -849,7 +842,7 @@ cmd_update_all (int    argc,
       print_errorf (_("--jobs must be between 1 and 64, not %d"), jobs);
       return EXIT_USAGE;
     }
-  if (!parse_via (via, &u.transport))
+  if (!parse_via (via, &transport))
     return EXIT_USAGE;
   if (offline != NULL && !g_str_equal (offline, "wait") && !g_str_equal (offline, "skip"))
     {
@@ -885,10 +878,11 @@ cmd_update_all (int    argc,
         g_list_store_append (targets, device);
     }
 
-  u.folder = devices.folder;
-  u.no_keyring = no_keyring;
-  u.reboot_timeout_ms = reboot_timeout_ms;
-  u.verify_timeout_ms = verify_timeout_ms;
+  plan = espy_update_plan_new (devices.folder);
+  espy_update_plan_set_transport (plan, transport);
+  espy_update_plan_set_use_keyring (plan, !no_keyring);
+  espy_update_plan_set_timeouts (plan, (guint) MAX (reboot_timeout_ms, 1), (guint) MAX (verify_timeout_ms, 0));
+  u.plan = plan;
   u.printer = &printer;
   u.printers = printers;
   options.make_job = make_job;

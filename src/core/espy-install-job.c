@@ -12,6 +12,7 @@
 #include "espy-api-client.h"
 #include "espy-build-runner.h"
 #include "espy-ota-error.h"
+#include "espy-report.h"
 #include "espy-secrets.h"
 #include "espy-web-ota-client.h"
 
@@ -20,6 +21,10 @@
 #define REBOOT_GRACE_MS        1000
 #define REBOOT_POLL_MS         500
 #define REBOOT_CONNECT_TIMEOUT 2      /* seconds, per probe */
+/* A device log capture ends this long after the stream fell quiet (the
+ * config dump comes at once), or at its timeout. */
+#define CAPTURE_QUIET_MS       700
+#define CAPTURE_POLL_MS        100
 /* Progress notifications at most this often (a v2 device acks every block). */
 #define NOTIFY_INTERVAL_US     (100 * G_TIME_SPAN_MILLISECOND)
 /* Rate samples at least this far apart, mixed in with this weight. */
@@ -73,6 +78,8 @@ struct _EspyInstallJob
   gboolean              web_given;
   gboolean              api_key_given;
   char                 *expected_version;
+  EspyLogSession       *log_session;       /* the application's stream, or NULL */
+  guint                 log_capture_ms;
 
   /* What happened. */
   EspyInstallTransport  transport_used;
@@ -81,6 +88,7 @@ struct _EspyInstallJob
   GString              *log;
   EspyInstallAttempt   *attempt;
   char                 *old_compilation_time;
+  char                **device_log;        /* around the failure; NULL = none */
   EspyInstallState      state;
   EspyInstallState      failed_state;
   EspyOtaStage          ota_stage;
@@ -118,6 +126,18 @@ struct _EspyInstallJob
   gulong                version_id;        /* device notify::version while verifying */
   gint64                reboot_deadline_us;
   gint64                reboot_started_us;
+  GCancellable         *probe_cancellable; /* this wait's port probes */
+  guint                 probes_pending;
+  gboolean              watch_mdns;        /* mDNS knows the device: its return counts */
+  gboolean              probe_api;         /* the API port answering counts */
+  gboolean              reboot_grace_over;
+  gulong                sources_id;        /* device notify::sources while rebooting */
+  EspyLogSession       *capture;           /* the job's own log stream after a failure */
+  GError               *capture_error;     /* the failure, held while capturing */
+  GPtrArray            *capture_lines;     /* char *, redacted */
+  guint                 capture_id;
+  gint64                capture_deadline_us;
+  gint64                capture_quiet_since_us;
   gint64                last_notify_us;
   gint64                rate_sample_us;
   guint64               rate_sample_bytes;
@@ -530,6 +550,14 @@ stop_waiting (EspyInstallJob *self)
 {
   g_clear_handle_id (&self->wait_id, g_source_remove);
   g_clear_signal_handler (&self->version_id, self->device);
+  g_clear_signal_handler (&self->sources_id, self->device);
+  /* Port probes still in flight end as stale. */
+  if (self->probe_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->probe_cancellable);
+      g_clear_object (&self->probe_cancellable);
+    }
+  self->probes_pending = 0;
 }
 
 /* --- the install log and the attempt record ------------------------------- */
@@ -617,6 +645,8 @@ finish_attempt (EspyInstallJob *self)
     espy_install_attempt_set_string (a, &a->verify, "not-checked");
 }
 
+static void end_capture (EspyInstallJob *self);
+
 /* Drops everything the run holds and completes the task. */
 static void
 complete (EspyInstallJob *self)
@@ -624,6 +654,8 @@ complete (EspyInstallJob *self)
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
   stop_waiting (self);
+  end_capture (self);
+  g_clear_error (&self->capture_error);
   clear_password (self);
   if (self->client != NULL)
     {
@@ -669,12 +701,17 @@ complete (EspyInstallJob *self)
     g_task_return_error (task, g_error_copy (self->error));
 }
 
-/* Ends the run in FAILED (or CANCELLED for a cancellation); takes ERROR. */
+static gboolean capture_device_log (EspyInstallJob *self,
+                                    GError         *error);
+
+/* Ends the run in FAILED (or CANCELLED); takes ERROR. */
 static void
-fail (EspyInstallJob *self,
-      GError         *error)
+fail_now (EspyInstallJob *self,
+          GError         *error)
 {
   gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  end_capture (self);
 
   g_object_freeze_notify (G_OBJECT (self));
   g_clear_error (&self->error);
@@ -689,6 +726,18 @@ fail (EspyInstallJob *self,
   g_object_thaw_notify (G_OBJECT (self));
 
   complete (self);
+}
+
+/* Ends the run in FAILED (or CANCELLED for a cancellation); takes ERROR.
+ * A failure first records what the device logs around it, which may take
+ * a moment (capture_device_log()). */
+static void
+fail (EspyInstallJob *self,
+      GError         *error)
+{
+  if (self->capture == NULL && capture_device_log (self, error))
+    return;
+  fail_now (self, error);
 }
 
 /* The step of the current state went well: on to the next. */
@@ -709,8 +758,11 @@ cancelled_cb (GCancellable *cancellable,
   EspyInstallJob *self = user_data;
 
   /* Async operations in flight end themselves with CANCELLED; only a timer
-   * wait has nothing to be cancelled. */
-  if (self->task != NULL && (self->wait_id != 0 || self->version_id != 0))
+   * wait (and the reboot's probes, which have their own cancellable) has
+   * nothing to be cancelled. A failure recording the device log ends now. */
+  if (self->task != NULL && self->capture_id != 0)
+    fail_now (self, g_steal_pointer (&self->capture_error));
+  else if (self->task != NULL && (self->wait_id != 0 || self->version_id != 0 || self->probe_cancellable != NULL))
     fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The install was cancelled")));
   return G_SOURCE_REMOVE;
 }
@@ -958,8 +1010,9 @@ prepare_check (EspyInstallJob *self)
                                espy_firmware_image_get_name (self->image)));
       return;
     }
-  log_note (self, _("Firmware %s, %" G_GSIZE_FORMAT " bytes, MD5 %s"),
-            espy_firmware_image_get_name (self->image), espy_firmware_image_get_size (self->image),
+  log_note (self, _("Firmware %s, %llu bytes, MD5 %s"),
+            espy_firmware_image_get_name (self->image),
+            (unsigned long long) espy_firmware_image_get_size (self->image),
             espy_firmware_image_get_md5 (self->image));
   prepare_next (self);
 }
@@ -1434,7 +1487,7 @@ upload_succeeded (EspyInstallJob *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BYTES_TOTAL]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ETA_SECONDS]);
   g_object_thaw_notify (G_OBJECT (self));
-  log_note (self, _("Uploaded %" G_GUINT64_FORMAT " bytes"), total);
+  log_note (self, _("Uploaded %llu bytes"), (unsigned long long) total);
   step_done (self);
 }
 
@@ -1540,7 +1593,52 @@ upload (EspyInstallJob *self)
 
 /* --- REBOOTING ----------------------------------------------------------------- */
 
-static void probe_once (EspyInstallJob *self);
+/* Back is whichever comes first: mDNS announcing the device again (a fresh
+ * record after the upload), its API port accepting a connection, or, when
+ * the device has neither (and for the second half of the wait, in case the
+ * API is configured but unreachable), the transport's own port. */
+
+static void probe_round (EspyInstallJob *self);
+
+static void
+back (EspyInstallJob *self,
+      const char     *how)
+{
+  stop_waiting (self);
+  g_clear_object (&self->probe);
+  log_note (self, _("The device is back after %.1f s (%s)"),
+            (g_get_monotonic_time () - self->reboot_started_us) / (double) G_USEC_PER_SEC, how);
+  step_done (self);
+}
+
+/* mDNS saw the device after the upload ended. */
+static gboolean
+mdns_back (EspyInstallJob *self)
+{
+  gint64 seen = 0;
+
+  return self->watch_mdns && self->reboot_grace_over
+         && espy_device_get_last_seen (self->device, ESPY_DEVICE_SOURCE_MDNS, &seen, NULL)
+         && seen > self->reboot_started_us;
+}
+
+static gboolean
+probe_transport_now (EspyInstallJob *self)
+{
+  gint64 half = (self->reboot_deadline_us - self->reboot_started_us) / 2;
+
+  return (!self->watch_mdns && !self->probe_api)
+         || g_get_monotonic_time () >= self->reboot_started_us + half;
+}
+
+static void
+device_sources_cb (EspyDevice     *device,
+                   GParamSpec     *pspec,
+                   EspyInstallJob *self)
+{
+  if (mdns_back (self))
+    back (self, _("announced over mDNS"));
+}
 
 static gboolean
 probe_timer_cb (gpointer user_data)
@@ -1548,58 +1646,86 @@ probe_timer_cb (gpointer user_data)
   EspyInstallJob *self = user_data;
 
   self->wait_id = 0;
-  probe_once (self);
+  self->reboot_grace_over = TRUE;
+  probe_round (self);
   return G_SOURCE_REMOVE;
 }
+
+static void
+not_back (EspyInstallJob *self)
+{
+  guint seconds = (guint) ((self->reboot_deadline_us - self->reboot_started_us + G_USEC_PER_SEC / 2)
+                           / G_USEC_PER_SEC);
+  g_autofree char *what = NULL;
+
+  if (self->watch_mdns && self->probe_api)
+    what = g_strdup_printf (_("no mDNS announcement, and its API port at %s:%u stays closed"),
+                            install_host (self), (guint) install_api_port (self));
+  else if (self->probe_api)
+    what = g_strdup_printf (_("its API port at %s:%u stays closed"),
+                            install_host (self), (guint) install_api_port (self));
+  else if (self->watch_mdns)
+    what = g_strdup_printf (_("no mDNS announcement, and its port at %s:%u stays closed"),
+                            install_host (self), (guint) install_transport_port (self));
+  else
+    what = g_strdup_printf (_("its port at %s:%u stays closed"),
+                            install_host (self), (guint) install_transport_port (self));
+
+  espy_install_attempt_set_string (self->attempt, &self->attempt->verify, "not-back");
+  fail (self, g_error_new (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NOT_BACK,
+                           g_dngettext (GETTEXT_PACKAGE,
+                                        "The firmware was uploaded, but the device did not come back "
+                                        "within %u second after restarting (%s). It may be stuck starting "
+                                        "the new firmware: check its power and its serial log.",
+                                        "The firmware was uploaded, but the device did not come back "
+                                        "within %u seconds after restarting (%s). It may be stuck starting "
+                                        "the new firmware: check its power and its serial log.",
+                                        seconds),
+                           seconds, what));
+}
+
+typedef struct {
+  EspyInstallJob *self;
+  gboolean        api;   /* the API port, else the transport's */
+} Probe;
 
 static void
 probe_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  g_autoptr(EspyInstallJob) self = user_data;
+  Probe *probe = user_data;
+  g_autoptr(EspyInstallJob) self = probe->self;
+  gboolean api = probe->api;
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   gint64 now;
 
+  g_free (probe);
   connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result, &error);
   if (connection != NULL)
     g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  if (self->task == NULL)
+  /* Stale: the job ended, or the device was back another way. */
+  if (self->task == NULL || self->state != ESPY_INSTALL_STATE_REBOOTING
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      fail (self, g_steal_pointer (&error));
-      return;
-    }
   if (connection != NULL)
     {
-      g_clear_object (&self->probe);
-      log_note (self, _("The device is back after %.1f s"),
-                (g_get_monotonic_time () - self->reboot_started_us) / (double) G_USEC_PER_SEC);
-      step_done (self);
+      back (self, api ? _("its API port answered") : _("its port answered"));
       return;
     }
+  if (--self->probes_pending > 0)
+    return;
 
+  if (mdns_back (self))
+    {
+      back (self, _("announced over mDNS"));
+      return;
+    }
   now = g_get_monotonic_time ();
   if (now >= self->reboot_deadline_us)
     {
-      guint seconds = (guint) ((self->reboot_deadline_us - self->reboot_started_us + G_USEC_PER_SEC / 2)
-                               / G_USEC_PER_SEC);
-
-      espy_install_attempt_set_string (self->attempt, &self->attempt->verify, "not-back");
-      fail (self, g_error_new (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NOT_BACK,
-                               g_dngettext (GETTEXT_PACKAGE,
-                                            "The firmware was uploaded, but the device did not come back "
-                                            "within %u second after restarting (its port at %s:%u stays "
-                                            "closed). It may be stuck starting the new firmware: check its "
-                                            "power and its serial log.",
-                                            "The firmware was uploaded, but the device did not come back "
-                                            "within %u seconds after restarting (its port at %s:%u stays "
-                                            "closed). It may be stuck starting the new firmware: check its "
-                                            "power and its serial log.",
-                                            seconds),
-                               seconds, install_host (self), (guint) install_transport_port (self)));
+      not_back (self);
       return;
     }
   update_status_text (self);
@@ -1607,13 +1733,15 @@ probe_cb (GObject      *source,
                                  probe_timer_cb, self);
 }
 
-/* Connect and close at once: the transport's port answering means the
- * device is up. Never a word of OTA, so the device does not count a failed
- * session. */
+/* Connect and close at once: never a word of OTA or of the API, so the
+ * device does not count a failed session. */
 static void
-probe_once (EspyInstallJob *self)
+probe_port (EspyInstallJob *self,
+            guint16         port,
+            gboolean        api)
 {
   gint64 left_s = (self->reboot_deadline_us - g_get_monotonic_time ()) / G_USEC_PER_SEC;
+  Probe *probe = g_new0 (Probe, 1);
 
   if (self->probe == NULL)
     {
@@ -1621,8 +1749,40 @@ probe_once (EspyInstallJob *self)
       g_socket_client_set_enable_proxy (self->probe, FALSE);
     }
   g_socket_client_set_timeout (self->probe, (guint) CLAMP (left_s, 1, REBOOT_CONNECT_TIMEOUT));
-  g_socket_client_connect_to_host_async (self->probe, install_host (self), install_transport_port (self),
-                                         self->cancellable, probe_cb, g_object_ref (self));
+  probe->self = g_object_ref (self);
+  probe->api = api;
+  self->probes_pending++;
+  g_socket_client_connect_to_host_async (self->probe, install_host (self), port,
+                                         self->probe_cancellable, probe_cb, probe);
+}
+
+/* One look: mDNS, then the ports, in parallel; the next round starts
+ * REBOOT_POLL_MS after the last probe of this one failed. */
+static void
+probe_round (EspyInstallJob *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (mdns_back (self))
+    {
+      back (self, _("announced over mDNS"));
+      return;
+    }
+  if (self->probe_api)
+    probe_port (self, install_api_port (self), TRUE);
+  if (probe_transport_now (self) && (!self->probe_api || install_transport_port (self) != install_api_port (self)))
+    probe_port (self, install_transport_port (self), FALSE);
+  if (self->probes_pending > 0)
+    return;
+  /* Only mDNS to wait for (the transport's port comes in later). */
+  if (now >= self->reboot_deadline_us)
+    {
+      not_back (self);
+      return;
+    }
+  update_status_text (self);
+  self->wait_id = g_timeout_add ((guint) MIN (REBOOT_POLL_MS, (self->reboot_deadline_us - now) / 1000 + 1),
+                                 probe_timer_cb, self);
 }
 
 static void
@@ -1632,6 +1792,13 @@ wait_for_reboot (EspyInstallJob *self)
 
   self->reboot_started_us = g_get_monotonic_time ();
   self->reboot_deadline_us = self->reboot_started_us + (gint64) self->reboot_timeout_ms * 1000;
+  self->reboot_grace_over = FALSE;
+  self->watch_mdns = (espy_device_get_sources (self->device) & ESPY_DEVICE_SOURCES_MDNS) != 0;
+  self->probe_api = has_api (self);
+  self->probe_cancellable = g_cancellable_new ();
+  /* A device that left mDNS while restarting comes back as a new record. */
+  if (self->watch_mdns)
+    self->sources_id = g_signal_connect (self->device, "notify::sources", G_CALLBACK (device_sources_cb), self);
   update_status_text (self);
   self->wait_id = g_timeout_add (grace, probe_timer_cb, self);
 }
@@ -1770,6 +1937,184 @@ verify (EspyInstallJob *self)
   self->version_id = g_signal_connect (self->device, "notify::version",
                                        G_CALLBACK (device_version_cb), self);
   self->wait_id = g_timeout_add (self->verify_timeout_ms, verify_timeout_cb, self);
+}
+
+/* --- the device's log around a failure ------------------------------------------ */
+
+/* RAW (one message, maybe several lines) as the history keeps it: secrets
+ * redacted like everywhere in the history (ESPHome's ESC[5m…ESC[6m spans,
+ * "password: …" and keys), plus every secret the job holds; ANSI codes
+ * removed; one entry per text line. */
+static void
+add_device_lines (EspyInstallJob *self,
+                  GPtrArray      *lines,
+                  const char     *raw)
+{
+  const char *held[] = { self->password, self->web_password, self->api_key };
+  const char *secrets[G_N_ELEMENTS (held) + 1] = { NULL };
+  g_autofree char *redacted = NULL;
+  g_autofree char *plain = NULL;
+  g_auto(GStrv) parts = NULL;
+  guint n = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (held); i++)
+    if (held[i] != NULL && *held[i] != '\0')
+      secrets[n++] = held[i];
+  redacted = espy_report_redact (raw, secrets);
+  plain = espy_build_strip_ansi (redacted);
+  parts = g_strsplit (plain, "\n", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strchomp (parts[i]);
+      if (*parts[i] != '\0')
+        g_ptr_array_add (lines, g_strdup (parts[i]));
+    }
+}
+
+static void
+store_device_log (EspyInstallJob *self)
+{
+  g_autoptr(GPtrArray) lines = g_steal_pointer (&self->capture_lines);
+
+  if (lines == NULL || lines->len == 0)
+    return;
+  g_clear_pointer (&self->device_log, g_strfreev);
+  g_ptr_array_set_free_func (lines, NULL);
+  g_ptr_array_add (lines, NULL);
+  self->device_log = (char **) g_ptr_array_free (g_steal_pointer (&lines), FALSE);
+}
+
+static void
+end_capture (EspyInstallJob *self)
+{
+  g_clear_handle_id (&self->capture_id, g_source_remove);
+  if (self->capture != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->capture, self);
+      espy_log_session_stop (self->capture);
+      g_clear_object (&self->capture);
+    }
+  store_device_log (self);
+}
+
+static void
+capture_line_cb (EspyLogSession *session,
+                 EspyLogLine    *line,
+                 const char     *raw,
+                 EspyInstallJob *self)
+{
+  if (self->capture_lines->len < ESPY_INSTALL_DEVICE_LOG_MAX)
+    add_device_lines (self, self->capture_lines, raw);
+  if (self->capture_lines->len > ESPY_INSTALL_DEVICE_LOG_MAX)
+    g_ptr_array_set_size (self->capture_lines, ESPY_INSTALL_DEVICE_LOG_MAX);
+  self->capture_quiet_since_us = g_get_monotonic_time ();
+}
+
+static void
+capture_connected_cb (EspyLogSession *session,
+                      EspyInstallJob *self)
+{
+  self->capture_quiet_since_us = g_get_monotonic_time ();
+}
+
+static gboolean
+capture_poll_cb (gpointer user_data)
+{
+  EspyInstallJob *self = user_data;
+  EspyLogSessionState state = espy_log_session_get_state (self->capture);
+  gint64 now = g_get_monotonic_time ();
+  gboolean done;
+
+  done = now >= self->capture_deadline_us
+         || self->capture_lines->len >= ESPY_INSTALL_DEVICE_LOG_MAX
+         /* No prompt from a failed install: without the key there is no log. */
+         || state == ESPY_LOG_SESSION_STATE_KEY_NEEDED
+         || state == ESPY_LOG_SESSION_STATE_FAILED
+         || (state == ESPY_LOG_SESSION_STATE_STREAMING && self->capture_quiet_since_us != 0
+             && now - self->capture_quiet_since_us >= CAPTURE_QUIET_MS * G_TIME_SPAN_MILLISECOND);
+  if (!done)
+    return G_SOURCE_CONTINUE;
+  self->capture_id = 0;
+  log_note (self, _("Read %u lines of the device's log"), self->capture_lines->len);
+  fail_now (self, g_steal_pointer (&self->capture_error));
+  return G_SOURCE_REMOVE;
+}
+
+/* The device was reached during this run, and something can stream its log. */
+static gboolean
+can_capture (EspyInstallJob *self,
+             guint16        *web_port)
+{
+  gboolean reached = self->state == ESPY_INSTALL_STATE_UPLOADING
+                     || self->state == ESPY_INSTALL_STATE_VERIFYING
+                     || self->device_code >= 0;
+
+  *web_port = self->web_port != 0 ? self->web_port : espy_device_get_web_port (self->device);
+  return self->log_capture_ms > 0 && reached && (has_api (self) || *web_port != 0);
+}
+
+/* On a failure (not a cancellation, not in PREPARING: no device involved):
+ * keeps the last lines of the application's log stream, and when the
+ * device was reached, follows its log for a moment (its config dump, what
+ * it said after the reboot). TRUE when that capture started: it ends with
+ * fail_now (ERROR). */
+static gboolean
+capture_device_log (EspyInstallJob *self,
+                    GError         *error)
+{
+  guint16 web_port = 0;
+  EspyLogSession *session;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || !espy_install_state_is_active (self->state)
+      || self->state == ESPY_INSTALL_STATE_PREPARING)
+    return FALSE;
+
+  g_clear_pointer (&self->capture_lines, g_ptr_array_unref);
+  self->capture_lines = g_ptr_array_new_with_free_func (g_free);
+  if (self->log_session != NULL)
+    {
+      g_auto(GStrv) recent = espy_log_session_dup_recent_lines (self->log_session, ESPY_INSTALL_DEVICE_LOG_MAX / 2);
+      g_autoptr(GPtrArray) before = g_ptr_array_new_with_free_func (g_free);
+      guint skip;
+
+      for (guint i = 0; recent[i] != NULL; i++)
+        add_device_lines (self, before, recent[i]);
+      /* Multi-line messages: keep the newest half of the room. */
+      skip = before->len > ESPY_INSTALL_DEVICE_LOG_MAX / 2 ? before->len - ESPY_INSTALL_DEVICE_LOG_MAX / 2 : 0;
+      for (guint i = skip; i < before->len; i++)
+        g_ptr_array_add (self->capture_lines, g_strdup (g_ptr_array_index (before, i)));
+    }
+
+  if (!can_capture (self, &web_port))
+    {
+      store_device_log (self);
+      return FALSE;
+    }
+
+  stop_waiting (self);
+  self->capture_error = error;
+  session = espy_log_session_new (self->device_name, install_host (self), install_api_port (self));
+  self->capture = session;
+  espy_log_session_set_config (session, self->config);
+  espy_log_session_set_has_api (session, has_api (self));
+  espy_log_session_set_api_encryption (session, espy_device_get_api_encryption (self->device));
+  espy_log_session_set_web_port (session, web_port);
+  espy_log_session_set_web_credentials (session, self->web_user, self->web_password);
+  espy_log_session_set_use_keyring (session, self->use_keyring);
+  if (self->api_key != NULL)
+    espy_log_session_set_key (session, self->api_key, NULL);
+  espy_log_session_set_backoff (session, 250, 1000);
+  espy_log_session_set_timeouts (session, MIN (self->log_capture_ms, API_CONNECT_MS), 0, 0, 0);
+  g_signal_connect (session, "line", G_CALLBACK (capture_line_cb), self);
+  g_signal_connect (session, "connected", G_CALLBACK (capture_connected_cb), self);
+  self->capture_deadline_us = g_get_monotonic_time () + (gint64) self->log_capture_ms * G_TIME_SPAN_MILLISECOND;
+  self->capture_quiet_since_us = 0;
+  set_status_text (self, _("Reading the device's log…"));
+  log_note (self, _("Reading the device's log to record what it says about the failure"));
+  espy_log_session_start (session);
+  self->capture_id = g_timeout_add (CAPTURE_POLL_MS, capture_poll_cb, self);
+  return TRUE;
 }
 
 /* --- the pipeline -------------------------------------------------------------- */
@@ -2065,6 +2410,27 @@ espy_install_job_set_ota_retries (EspyInstallJob *self,
   self->retry_delay_ms = delay_ms;
 }
 
+void
+espy_install_job_set_log_session (EspyInstallJob *self,
+                                  EspyLogSession *session)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  g_return_if_fail (session == NULL || ESPY_IS_LOG_SESSION (session));
+  RETURN_IF_RUN (self);
+
+  g_set_object (&self->log_session, session);
+}
+
+void
+espy_install_job_set_log_capture_timeout (EspyInstallJob *self,
+                                          guint           timeout_ms)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  RETURN_IF_RUN (self);
+
+  self->log_capture_ms = timeout_ms;
+}
+
 /* --- getters ------------------------------------------------------------------- */
 
 EspyDevice *
@@ -2269,6 +2635,13 @@ espy_install_job_get_old_compilation_time (EspyInstallJob *self)
   return self->old_compilation_time;
 }
 
+const char * const *
+espy_install_job_get_device_log (EspyInstallJob *self)
+{
+  g_return_val_if_fail (ESPY_IS_INSTALL_JOB (self), NULL);
+  return (const char * const *) self->device_log;
+}
+
 EspyInstallAttempt *
 espy_install_job_get_attempt (EspyInstallJob *self)
 {
@@ -2288,6 +2661,7 @@ espy_install_job_dispose (GObject *object)
   g_clear_object (&self->device);
   g_clear_object (&self->image);
   g_clear_object (&self->config);
+  g_clear_object (&self->log_session);
 
   G_OBJECT_CLASS (espy_install_job_parent_class)->dispose (object);
 }
@@ -2310,6 +2684,9 @@ espy_install_job_finalize (GObject *object)
   g_free (self->transport_reason);
   g_string_free (self->log, TRUE);
   g_clear_pointer (&self->attempt, espy_install_attempt_unref);
+  g_strfreev (self->device_log);
+  g_clear_pointer (&self->capture_lines, g_ptr_array_unref);
+  g_clear_error (&self->capture_error);
 
   G_OBJECT_CLASS (espy_install_job_parent_class)->finalize (object);
 }
@@ -2457,5 +2834,6 @@ espy_install_job_init (EspyInstallJob *self)
   self->eta_seconds = -1;
   self->device_code = -1;
   self->use_keyring = TRUE;
+  self->log_capture_ms = ESPY_INSTALL_DEFAULT_LOG_CAPTURE_MS;
   self->log = g_string_new (NULL);
 }

@@ -14,6 +14,7 @@
 #include "espy-device-config.h"
 #include "espy-firmware-image.h"
 #include "espy-install-attempt.h"
+#include "espy-log-session.h"
 #include "espy-ota-client.h"
 
 G_BEGIN_DECLS
@@ -57,6 +58,10 @@ typedef enum {
 
 #define ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS 60000
 #define ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS 5000
+#define ESPY_INSTALL_DEFAULT_LOG_CAPTURE_MS    3000
+/* A failed attempt keeps at most this many device log lines, of which at
+ * most half from before the upload. */
+#define ESPY_INSTALL_DEVICE_LOG_MAX            100
 
 #define ESPY_TYPE_INSTALL_STATE     (espy_install_state_get_type ())
 #define ESPY_TYPE_INSTALL_TRANSPORT (espy_install_transport_get_type ())
@@ -169,8 +174,12 @@ void                espy_install_job_set_use_keyring        (EspyInstallJob     
 /* The ESPHome version the device must report afterwards (NULL: any). */
 void                espy_install_job_set_expected_version   (EspyInstallJob        *self,
                                                              const char            *version);
-/* How long REBOOTING waits for the OTA port to accept a connection again
- * (default ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS). */
+/* How long REBOOTING waits for the device to be back (default
+ * ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS). Back is whichever comes first: a
+ * fresh mDNS announcement (a device mDNS knows), or its API port accepting
+ * a connection (a device with the API). The transport's own port (OTA or
+ * web) is probed when the device has neither, and for the second half of
+ * the timeout as a fallback. */
 void                espy_install_job_set_reboot_timeout     (EspyInstallJob        *self,
                                                              guint                  timeout_ms);
 /* How long VERIFYING waits for mDNS / the API to report the new version of a
@@ -182,6 +191,22 @@ void                espy_install_job_set_verify_timeout     (EspyInstallJob     
 void                espy_install_job_set_ota_retries        (EspyInstallJob        *self,
                                                              guint                  retries,
                                                              guint                  delay_ms);
+
+/* A log stream Espy already has open to the device (the logs view's; may
+ * be paused for the upload): when the job fails, its last lines before the
+ * failure go into the device log (espy_install_job_get_device_log()).
+ * NULL = none. Before run. */
+void                espy_install_job_set_log_session        (EspyInstallJob        *self,
+                                                             EspyLogSession        *session);
+/* After a failure in which the device was reached (upload, verification,
+ * or an error code the device sent), the job follows the device's log itself
+ * (the API, else the web server's /events) for at most TIMEOUT_MS, stopping
+ * early once it falls quiet: its config dump and what it says after the
+ * reboot ("OTA rollback detected", "SAFE MODE IS ACTIVE"). The job stays in
+ * the failing state meanwhile. 0 = never (default
+ * ESPY_INSTALL_DEFAULT_LOG_CAPTURE_MS). Before run. */
+void                espy_install_job_set_log_capture_timeout (EspyInstallJob       *self,
+                                                             guint                  timeout_ms);
 
 /* Runs the whole pipeline once. Holds a reference on SELF until done, so
  * the caller may drop its own. Cancelling CANCELLABLE is espy_install_job_cancel().
@@ -228,6 +253,13 @@ gboolean            espy_install_job_get_building           (EspyInstallJob     
 const char         *espy_install_job_get_log                (EspyInstallJob        *self);
 /* The compilation time the device reported before the upload, or NULL. */
 const char         *espy_install_job_get_old_compilation_time (EspyInstallJob      *self);
+/* The device's log lines around the failure of a FAILED job (before the
+ * upload from set_log_session(), then what the job read itself), oldest
+ * first, ANSI codes removed and secrets redacted (ESPHome's ESC[5m…ESC[6m
+ * spans and every password and key the job held); at most
+ * ESPY_INSTALL_DEVICE_LOG_MAX. NULL when there are none. Owned by SELF;
+ * what the application passes to espy_history_add(). */
+const char * const *espy_install_job_get_device_log         (EspyInstallJob        *self);
 /* The record (also passed to ::finished); complete once final. Owned by SELF. */
 EspyInstallAttempt *espy_install_job_get_attempt            (EspyInstallJob        *self);
 

@@ -347,10 +347,27 @@ append_entry (GString     *out,
               gboolean     timestamp,
               const char  *mask)
 {
+  gsize stamp_start = out->len, stamp_len, text_start;
+
   if (timestamp)
     append_timestamp (out, e->time_us);
+  stamp_len = out->len - stamp_start;
   append_header (out, e);
+  text_start = out->len;
   append_text (out, e, mask);
+  /* Every line of a config dump gets the time, as `esphome logs` prints
+   * it: the dump stays aligned and each line greps on its own. */
+  if (stamp_len > 0)
+    {
+      g_autofree char *stamp = g_strndup (out->str + stamp_start, stamp_len);
+
+      for (gsize i = text_start; i < out->len; i++)
+        if (out->str[i] == '\n')
+          {
+            g_string_insert_len (out, (gssize) i + 1, stamp, (gssize) stamp_len);
+            i += stamp_len;
+          }
+    }
 }
 
 char *

@@ -40,8 +40,12 @@ struct _EspyLogSession
   gboolean has_api;
   EspyTristate api_encryption;
   EspyDeviceConfig *config;
-  char *web_user;
+  char *web_user;                /* given: set_web_credentials() */
   char *web_password;
+  /* From the YAML or the keyring, looked up once per start. */
+  char *found_web_user;
+  char *found_web_password;
+  gboolean web_resolved;
   EspyLogTransport transport;
   EspyLogTransport active_transport;
   EspyLogLevel level;
@@ -77,6 +81,9 @@ struct _EspyLogSession
   gint64 retry_at_us;
   guint retry_id;
   guint retry_seconds;
+
+  /* The last lines emitted (raw), for an install's failure record. */
+  GQueue recent;
 
   GObject *install_manager;
   gulong busy_handler;
@@ -500,6 +507,9 @@ emit_line (EspyLogSession *self,
 
   if (line->level != ESPY_LOG_LEVEL_NONE && line->level > self->level)
     return;
+  g_queue_push_tail (&self->recent, g_strdup (raw));
+  while (self->recent.length > ESPY_LOG_SESSION_RECENT_LINES)
+    g_free (g_queue_pop_head (&self->recent));
   g_signal_emit (self, signals[SIGNAL_LINE], 0, line, raw);
 }
 
@@ -760,16 +770,93 @@ on_events_connected (GObject      *source,
 }
 
 static void
+on_web_password_resolved (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(EspyLogSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *password = espy_secrets_resolve_finish (result, NULL, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      espy_secret_free (password);
+      return;
+    }
+  g_clear_object (&self->cancellable);
+  espy_secret_free (self->found_web_password);
+  self->found_web_password = password;
+  self->web_resolved = TRUE;
+  start_events (self);
+}
+
+static void
+on_web_user_resolved (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(EspyLogSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *user = espy_secrets_resolve_finish (result, NULL, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      espy_secret_free (user);
+      return;
+    }
+  g_free (self->found_web_user);
+  self->found_web_user = user != NULL && user[0] != '\0' ? g_strdup (user) : NULL;
+  espy_secret_free (user);
+  if (self->found_web_user == NULL)
+    {
+      /* No user: no auth to try; the device says if it wants one. */
+      g_clear_object (&self->cancellable);
+      self->web_resolved = TRUE;
+      start_events (self);
+      return;
+    }
+  espy_secrets_resolve_async (self->config, self->name, ESPY_SECRET_KIND_WEB_PASSWORD, self->cancellable,
+                              on_web_password_resolved, g_object_ref (self));
+}
+
+/* The web server's credentials in the order of the API key's: given, the
+ * YAML (web_server: auth:), the keyring; FALSE while the keyring looks. */
+static gboolean
+resolve_web_credentials (EspyLogSession  *self,
+                         const char     **user,
+                         const char     **password)
+{
+  *user = self->web_user;
+  *password = self->web_password;
+  if (*user != NULL)
+    return TRUE;
+  if (self->config != NULL && espy_device_config_get_web_server_username (self->config) != NULL)
+    {
+      *user = espy_device_config_get_web_server_username (self->config);
+      *password = espy_device_config_get_web_server_password (self->config);
+      return TRUE;
+    }
+  if (self->use_keyring && !self->web_resolved)
+    {
+      set_state (self, ESPY_LOG_SESSION_STATE_CONNECTING);
+      self->cancellable = g_cancellable_new ();
+      espy_secrets_resolve_async (self->config, self->name, ESPY_SECRET_KIND_WEB_USER, self->cancellable,
+                                  on_web_user_resolved, g_object_ref (self));
+      return FALSE;
+    }
+  *user = self->found_web_user;
+  *password = self->found_web_password;
+  return TRUE;
+}
+
+static void
 start_events (EspyLogSession *self)
 {
-  const char *user = self->web_user;
-  const char *password = self->web_password;
+  const char *user = NULL;
+  const char *password = NULL;
 
-  if (user == NULL && self->config != NULL)
-    {
-      user = espy_device_config_get_web_server_username (self->config);
-      password = espy_device_config_get_web_server_password (self->config);
-    }
+  if (!resolve_web_credentials (self, &user, &password))
+    return;
 
   set_active_transport (self, ESPY_LOG_TRANSPORT_EVENTS);
   set_state (self, ESPY_LOG_SESSION_STATE_CONNECTING);
@@ -898,6 +985,8 @@ espy_log_session_start (EspyLogSession *self)
   self->running = TRUE;
   self->backoff_ms = self->min_backoff_ms;
   self->n_connects = 0;
+  /* The keyring may have learnt them since: look again. */
+  self->web_resolved = FALSE;
   self->plaintext_fallback = FALSE;
   set_error (self, NULL);
   begin_attempt (self);
@@ -1287,6 +1376,25 @@ espy_log_session_get_encrypted (EspyLogSession *self)
   return self->client != NULL && espy_api_client_get_encrypted (self->client);
 }
 
+char **
+espy_log_session_dup_recent_lines (EspyLogSession *self,
+                                   guint           max_lines)
+{
+  GPtrArray *lines;
+  guint skip;
+  guint i = 0;
+
+  g_return_val_if_fail (ESPY_IS_LOG_SESSION (self), NULL);
+
+  lines = g_ptr_array_new ();
+  skip = max_lines > 0 && self->recent.length > max_lines ? self->recent.length - max_lines : 0;
+  for (GList *l = self->recent.head; l != NULL; l = l->next, i++)
+    if (i >= skip)
+      g_ptr_array_add (lines, g_strdup (l->data));
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
 guint
 espy_log_session_get_n_connects (EspyLogSession *self)
 {
@@ -1349,11 +1457,14 @@ espy_log_session_finalize (GObject *object)
   g_clear_object (&self->config);
   g_free (self->web_user);
   espy_secret_free (self->web_password);
+  g_free (self->found_web_user);
+  espy_secret_free (self->found_web_password);
   espy_secret_free (self->given_key);
   espy_secret_free (self->key);
   g_free (self->status);
   g_clear_error (&self->error);
   g_clear_pointer (&self->details, espy_api_details_free);
+  g_queue_clear_full (&self->recent, g_free);
   G_OBJECT_CLASS (espy_log_session_parent_class)->finalize (object);
 }
 

@@ -53,6 +53,8 @@ const char *espy_log_session_state_to_nick  (EspyLogSessionState state);
 
 #define ESPY_LOG_SESSION_DEFAULT_MIN_BACKOFF_MS  1000
 #define ESPY_LOG_SESSION_DEFAULT_MAX_BACKOFF_MS 30000
+/* Lines a session keeps for espy_log_session_dup_recent_lines(). */
+#define ESPY_LOG_SESSION_RECENT_LINES 100
 
 /* What DeviceInfoResponse and HelloResponse say, for the device page and
  * `espy-cli info`. Strings are never NULL ("" when the device left them
@@ -201,5 +203,11 @@ const EspyApiDetails *espy_log_session_get_details        (EspyLogSession      *
 gboolean             espy_log_session_get_encrypted       (EspyLogSession      *self);
 /* Connections that reached STREAMING since start(). */
 guint                espy_log_session_get_n_connects      (EspyLogSession      *self);
+/* The last lines ::line emitted (raw, ANSI codes and secret markers as the
+ * device sent them), oldest first: at most MAX_LINES (0 = all kept, up to
+ * ESPY_LOG_SESSION_RECENT_LINES). Kept across pause, stop and reconnects:
+ * what an install records about the minutes before it failed. Never NULL. */
+char               **espy_log_session_dup_recent_lines    (EspyLogSession      *self,
+                                                           guint                max_lines);
 
 G_END_DECLS

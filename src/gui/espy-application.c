@@ -33,6 +33,9 @@ struct _EspyApplication
   EspyConfigFolder   *pending_folder;
   /* Config file path (the store key) -> the EspyDeviceConfig last fed. */
   GHashTable         *config_keys;
+  /* EspyLogSession * (weak): the logs views' streams, whose last lines an
+   * install for the same device records when it fails. */
+  GPtrArray          *log_sessions;
 };
 
 G_DEFINE_FINAL_TYPE (EspyApplication, espy_application, ADW_TYPE_APPLICATION)
@@ -312,7 +315,8 @@ ensure_history (EspyApplication *self)
   return self->history;
 }
 
-/* Every finished attempt goes into the history, secrets redacted there. */
+/* Every finished attempt goes into the history, with the device's log
+ * lines around a failure; secrets redacted there (and by the job). */
 static void
 record_attempt_cb (EspyApplication    *self,
                    EspyInstallJob     *job,
@@ -321,7 +325,53 @@ record_attempt_cb (EspyApplication    *self,
   EspyInstallAttempt *attempt = espy_install_job_get_attempt (job);
 
   if (attempt != NULL)
-    espy_history_add (ensure_history (self), attempt, NULL);
+    espy_history_add (ensure_history (self), attempt, espy_install_job_get_device_log (job));
+}
+
+static void
+log_session_gone_cb (gpointer  data,
+                     GObject  *where_the_session_was)
+{
+  EspyApplication *self = data;
+
+  g_ptr_array_remove_fast (self->log_sessions, where_the_session_was);
+}
+
+void
+espy_application_watch_log_session (EspyApplication *self,
+                                    EspyLogSession  *session)
+{
+  g_return_if_fail (ESPY_IS_APPLICATION (self));
+  g_return_if_fail (ESPY_IS_LOG_SESSION (session));
+
+  if (g_ptr_array_find (self->log_sessions, session, NULL))
+    return;
+  g_ptr_array_add (self->log_sessions, session);
+  g_object_weak_ref (G_OBJECT (session), log_session_gone_cb, self);
+}
+
+/* A job leaving the queue gets the device's open log stream, if any: the
+ * manager pauses that stream for the upload, and the job records its last
+ * lines should the install fail. */
+static void
+job_started_cb (EspyApplication    *self,
+                EspyInstallJob     *job,
+                EspyInstallManager *manager)
+{
+  const char *name = espy_install_job_get_device_name (job);
+
+  if (espy_install_job_get_state (job) != ESPY_INSTALL_STATE_PENDING)
+    return;
+  for (guint i = 0; i < self->log_sessions->len; i++)
+    {
+      EspyLogSession *session = g_ptr_array_index (self->log_sessions, i);
+
+      if (g_ascii_strcasecmp (espy_log_session_get_name (session), name) == 0)
+        {
+          espy_install_job_set_log_session (job, session);
+          return;
+        }
+    }
 }
 
 static void
@@ -497,6 +547,8 @@ espy_application_startup (GApplication *app)
                            G_CALLBACK (job_finished_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->install_manager, "job-finished",
                            G_CALLBACK (record_attempt_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->install_manager, "job-started",
+                           G_CALLBACK (job_started_cb), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -562,6 +614,12 @@ espy_application_dispose (GObject *object)
   g_clear_object (&self->pending_folder);
   g_clear_object (&self->config_folder);
   g_clear_pointer (&self->config_keys, g_hash_table_unref);
+  if (self->log_sessions != NULL)
+    {
+      for (guint i = 0; i < self->log_sessions->len; i++)
+        g_object_weak_unref (g_ptr_array_index (self->log_sessions, i), log_session_gone_cb, self);
+      g_clear_pointer (&self->log_sessions, g_ptr_array_unref);
+    }
   g_clear_object (&self->install_manager);
   g_clear_object (&self->manual_devices);
   g_clear_object (&self->store);
@@ -639,6 +697,7 @@ espy_application_init (EspyApplication *self)
 
   /* GTK-free and cheap: ready before startup so nothing has to check. */
   self->store = espy_device_store_new ();
+  self->log_sessions = g_ptr_array_new ();
   self->manual_devices = espy_manual_devices_new (NULL);
   self->config_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }

@@ -15,6 +15,7 @@
 #include "espy-discovery.h"
 #include "espy-history.h"
 #include "espy-install-manager.h"
+#include "espy-log-session.h"
 #include "espy-manual-devices.h"
 
 G_BEGIN_DECLS
@@ -70,6 +71,11 @@ GFile              *espy_application_dup_firmware            (EspyApplication  *
  * device's); NULL when none is known. Keep it in memory only. */
 char               *espy_application_dup_ota_password        (EspyApplication  *self,
                                                               EspyDevice       *device);
+/* Remembers SESSION (weakly, for as long as it exists): when an install for
+ * its device (by node name) fails, the job records the session's last lines
+ * in the history. The logs view calls this for the stream it opens. */
+void                espy_application_watch_log_session       (EspyApplication  *self,
+                                                              EspyLogSession   *session);
 /* The install transport from the "default-transport" preference. */
 EspyInstallTransport espy_application_get_default_transport  (EspyApplication  *self);
 

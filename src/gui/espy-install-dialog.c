@@ -37,6 +37,9 @@ struct _EspyInstallDialog
   char                 *known_password;     /* never shown */
   char                 *known_password_source;
   gboolean              can_install;
+  gboolean              web_known;          /* the YAML or the keyring has them */
+  char                 *web_known_source;
+  GCancellable         *web_lookup;
 
   /* Template widgets */
   AdwHeaderBar         *header_bar;
@@ -58,6 +61,12 @@ struct _EspyInstallDialog
   GtkEditable          *password_entry;
   GtkWidget            *keyring_row;
   GtkSwitch            *keyring_switch;
+  AdwPreferencesGroup  *web_group;
+  AdwActionRow         *web_known_row;
+  GtkEditable          *web_user_entry;
+  GtkEditable          *web_password_entry;
+  GtkWidget            *web_keyring_row;
+  GtkSwitch            *web_keyring_switch;
   GtkCheckButton       *build_check;
   GtkExpander          *build_log_expander;
   GtkLabel             *build_log_label;
@@ -316,9 +325,78 @@ choose_file_action (GtkWidget  *widget,
 
 /* --- transport and password ---------------------------------------------------- */
 
+/* Web server credentials: asked for only when the web server is the
+ * transport and neither the YAML nor the keyring has them (the job looks
+ * them up itself in that order; the dialog only learns whether it will). */
+static void
+update_web_rows (EspyInstallDialog *self)
+{
+  gboolean web = gtk_check_button_get_active (self->web_check);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->web_group), web);
+  /* The OTA password means nothing to the web server. */
+  gtk_widget_set_visible (GTK_WIDGET (self->password_group), !web);
+  gtk_widget_set_visible (GTK_WIDGET (self->web_known_row), self->web_known);
+  gtk_widget_set_visible (GTK_WIDGET (self->web_user_entry), !self->web_known);
+  gtk_widget_set_visible (GTK_WIDGET (self->web_password_entry), !self->web_known);
+  gtk_widget_set_visible (self->web_keyring_row, !self->web_known);
+  adw_action_row_set_subtitle (self->web_known_row, self->web_known_source != NULL ? self->web_known_source : "");
+  adw_preferences_group_set_description (self->web_group,
+                                         self->web_known ? NULL
+                                                         : _("Leave them empty when the web server has no password."));
+}
+
+static void
+set_web_known (EspyInstallDialog *self,
+               const char        *source)
+{
+  self->web_known = source != NULL;
+  g_free (self->web_known_source);
+  self->web_known_source = g_strdup (source);
+  update_web_rows (self);
+}
+
+static void
+web_lookup_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(EspyInstallDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *user = espy_secrets_lookup_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->web_lookup);
+  /* No keyring (or a locked one) is no answer: ask. */
+  if (user != NULL && !self->web_known)
+    set_web_known (self, _("From the keyring"));
+  espy_secret_free (user);
+}
+
+static void
+lookup_web_credentials (EspyInstallDialog *self)
+{
+  if (espy_secrets_from_config (self->config, ESPY_SECRET_KIND_WEB_USER) != NULL)
+    {
+      g_autofree char *source = NULL;
+
+      /* Translators: %s is a file name such as kitchen.yaml */
+      source = g_strdup_printf (_("From %s"), espy_device_config_get_file_name (self->config));
+      set_web_known (self, source);
+      return;
+    }
+  g_cancellable_cancel (self->web_lookup);
+  g_clear_object (&self->web_lookup);
+  self->web_lookup = g_cancellable_new ();
+  espy_secrets_lookup_async (espy_device_get_name (self->device), ESPY_SECRET_KIND_WEB_USER,
+                             self->web_lookup, web_lookup_cb, g_object_ref (self));
+}
+
 static void
 transport_toggled_cb (EspyInstallDialog *self)
 {
+  update_web_rows (self);
   update_can_install (self);
 }
 
@@ -695,8 +773,10 @@ espy_install_dialog_update_job (EspyInstallDialog *self)
 /* --- the keyring and the build log ------------------------------------------------- */
 
 typedef struct {
-  char *device;
-  char *password;
+  char           *device;
+  guint           n;
+  EspySecretKind  kinds[2];
+  char           *secrets[2];
 } Remember;
 
 static void
@@ -706,7 +786,8 @@ remember_free (gpointer data,
   Remember *r = data;
 
   g_free (r->device);
-  espy_secret_free (r->password);
+  for (guint i = 0; i < r->n; i++)
+    espy_secret_free (r->secrets[i]);
   g_free (r);
 }
 
@@ -718,10 +799,10 @@ remember_stored_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   if (!espy_secrets_store_finish (result, &error))
-    g_warning ("Could not store the OTA password in the keyring: %s", error->message);
+    g_warning ("Could not store a secret in the keyring: %s", error->message);
 }
 
-/* Stored only once the password proved right: the install succeeded. */
+/* Stored only once the secrets proved right: the install succeeded. */
 static void
 remember_finished_cb (EspyInstallJob     *job,
                       EspyInstallAttempt *attempt,
@@ -729,18 +810,31 @@ remember_finished_cb (EspyInstallJob     *job,
 {
   if (espy_install_job_get_state (job) != ESPY_INSTALL_STATE_SUCCEEDED)
     return;
-  espy_secrets_store_async (r->device, ESPY_SECRET_KIND_OTA_PASSWORD, r->password, NULL,
-                            remember_stored_cb, NULL);
+  for (guint i = 0; i < r->n; i++)
+    espy_secrets_store_async (r->device, r->kinds[i], r->secrets[i], NULL, remember_stored_cb, NULL);
 }
 
+/* KIND/SECRET pairs, ending with a NULL secret. */
 static void
 remember_on_success (EspyInstallJob *job,
-                     const char     *password)
+                     EspySecretKind  kind,
+                     const char     *secret,
+                     ...)
 {
   Remember *r = g_new0 (Remember, 1);
+  va_list args;
 
   r->device = g_strdup (espy_install_job_get_device_name (job));
-  r->password = g_strdup (password);
+  va_start (args, secret);
+  while (secret != NULL && r->n < G_N_ELEMENTS (r->secrets))
+    {
+      r->kinds[r->n] = kind;
+      r->secrets[r->n] = g_strdup (secret);
+      r->n++;
+      kind = va_arg (args, EspySecretKind);
+      secret = va_arg (args, const char *);
+    }
+  va_end (args);
   /* Not tied to the dialog: the install may outlive it. */
   g_signal_connect_data (job, "finished", G_CALLBACK (remember_finished_cb), r, remember_free, 0);
 }
@@ -825,7 +919,21 @@ start_action (GtkWidget  *widget,
     espy_install_job_set_password (job, password);
   if (self->known_password == NULL && password != NULL && *password != '\0'
       && gtk_switch_get_active (self->keyring_switch))
-    remember_on_success (job, password);
+    remember_on_success (job, ESPY_SECRET_KIND_OTA_PASSWORD, password, 0, NULL);
+  if (chosen_transport (self) == ESPY_INSTALL_TRANSPORT_WEB && !self->web_known)
+    {
+      const char *web_user = gtk_editable_get_text (self->web_user_entry);
+      const char *web_password = gtk_editable_get_text (self->web_password_entry);
+
+      /* Empty: the job then tries without, and says when the device wants them. */
+      if (web_user != NULL && *web_user != '\0')
+        {
+          espy_install_job_set_web_credentials (job, web_user, web_password);
+          if (gtk_switch_get_active (self->web_keyring_switch))
+            remember_on_success (job, ESPY_SECRET_KIND_WEB_USER, web_user,
+                                 ESPY_SECRET_KIND_WEB_PASSWORD, web_password, 0, NULL);
+        }
+    }
 
   g_queue_clear_full (&self->build_lines, g_free);
   gtk_label_set_text (self->build_log_label, "");
@@ -881,6 +989,18 @@ troubleshoot_action (GtkWidget  *widget,
   gtk_widget_activate_action (GTK_WIDGET (parent), "win.troubleshoot", "s",
                               espy_device_get_name (self->device));
   gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+change_web_credentials_action (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  EspyInstallDialog *self = ESPY_INSTALL_DIALOG (widget);
+
+  /* What the user types now wins over the YAML and the keyring. */
+  set_web_known (self, NULL);
+  gtk_widget_grab_focus (GTK_WIDGET (self->web_user_entry));
 }
 
 static void
@@ -1005,6 +1125,8 @@ espy_install_dialog_constructed (GObject *object)
   update_transport_rows (self);
   read_config (self);
   update_password_rows (self);
+  lookup_web_credentials (self);
+  update_web_rows (self);
   update_can_install (self);
 }
 
@@ -1019,6 +1141,8 @@ espy_install_dialog_dispose (GObject *object)
   g_clear_object (&self->job);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
+  g_cancellable_cancel (self->web_lookup);
+  g_clear_object (&self->web_lookup);
   if (self->chooser != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->chooser, self);
@@ -1045,6 +1169,7 @@ espy_install_dialog_finalize (GObject *object)
   g_clear_object (&self->file);
   g_clear_object (&self->image);
   g_free (self->known_password_source);
+  g_free (self->web_known_source);
 
   G_OBJECT_CLASS (espy_install_dialog_parent_class)->finalize (object);
 }
@@ -1150,6 +1275,12 @@ espy_install_dialog_class_init (EspyInstallDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, password_entry);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, keyring_row);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, keyring_switch);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_group);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_known_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_user_entry);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_password_entry);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_keyring_row);
+  gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, web_keyring_switch);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_check);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_log_expander);
   gtk_widget_class_bind_template_child (widget_class, EspyInstallDialog, build_log_label);
@@ -1171,6 +1302,8 @@ espy_install_dialog_class_init (EspyInstallDialogClass *klass)
   gtk_widget_class_install_action (widget_class, "install.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "install.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "install.troubleshoot", NULL, troubleshoot_action);
+  gtk_widget_class_install_action (widget_class, "install.change-web-credentials", NULL,
+                                   change_web_credentials_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }

@@ -19,7 +19,8 @@ G_BEGIN_DECLS
  * (NULL: none), "job" (the install shown, NULL before Install), "page"
  * (read-only: "setup", "progress", "success", "failure"), "can-install"
  * (read-only). Actions (on the class): install.choose-file, install.start,
- * install.cancel, install.retry, install.troubleshoot. */
+ * install.cancel, install.retry, install.troubleshoot,
+ * install.change-web-credentials. */
 #define ESPY_TYPE_INSTALL_DIALOG (espy_install_dialog_get_type ())
 G_DECLARE_FINAL_TYPE (EspyInstallDialog, espy_install_dialog, ESPY, INSTALL_DIALOG, AdwWindow)
 

@@ -6,6 +6,16 @@
  * of lines, kept in a small ring, so a drop deletes exactly its lines.
  * Colours come from the ANSI code the device put on the line, as text tags.
  *
+ * Memory: GtkTextView measures lines lazily, between frames. When it draws
+ * with a long run of lines it has not measured yet at the bottom, the
+ * snapshot takes every one of them (gtk_text_layout_snapshot() runs to the
+ * end of the buffer when the visible area ends past the measured height):
+ * 100,000 lines laid out and rendered at once, ~300 MB that the heap then
+ * keeps. A device that logs faster than the main loop draws (the socket
+ * always ready at default priority) would do that on every flood. So the
+ * text takes at most MAX_ENTRIES_PER_FRAME entries between two frames; the
+ * rest waits in the EspyLogBuffer (bounded) and follows frame by frame.
+ *
  * Copyright 2026 The Espy authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -16,6 +26,9 @@
 #include "espy-logs-view.h"
 
 #define SECRET_MASK "••••"
+
+/* A few screens of a busy device per frame: 300,000 lines/s at 60 Hz. */
+#define MAX_ENTRIES_PER_FRAME 5000
 
 struct _EspyLogsView
 {
@@ -43,6 +56,9 @@ struct _EspyLogsView
   GtkTextMark     *match_mark;     /* the current match, for next/previous */
   guint            follow_id;
   guint            flush_id;
+  GdkFrameClock   *frame_clock;    /* while mapped */
+  gulong           after_paint_id;
+  guint            since_frame;    /* entries put in since the last frame */
   guint            pending_delete_lines;
   gboolean         needs_rebuild;
   GtkWidget       *key_dialog;
@@ -137,6 +153,41 @@ append_text (GString    *out,
   return (int) g_utf8_strlen (text, len);
 }
 
+/* Appends LEN bytes of an entry's text at character OFF; with STAMP, every
+ * line after the first starts with it too (a config dump stays aligned
+ * under its timestamps). Returns the characters appended. */
+static int
+append_body (GString    *out,
+             const char *text,
+             gssize      len,
+             const char *stamp,
+             GArray     *runs,
+             guint      *last,
+             GtkTextTag *stamp_tag,
+             int         off)
+{
+  const char *end = text + len;
+  int n = 0;
+
+  if (stamp == NULL)
+    return append_text (out, text, len);
+  while (text < end)
+    {
+      const char *nl = memchr (text, '\n', (gsize) (end - text));
+      const char *stop = nl != NULL ? nl + 1 : end;
+      int s;
+
+      n += append_text (out, text, stop - text);
+      text = stop;
+      if (nl == NULL)
+        break;
+      s = append_text (out, stamp, -1);
+      add_run (runs, last, stamp_tag, off + n, off + n + s);
+      n += s;
+    }
+  return n;
+}
+
 /* Renders view items [FROM, TO) at the end of the text, in one insertion. */
 static void
 render_items (EspyLogsView *self,
@@ -168,6 +219,7 @@ render_items (EspyLogsView *self,
       guint lines = espy_log_entry_get_n_lines (entry);
       int entry_start = off;
       guint pos = 0;
+      g_autofree char *stamp = NULL;
 
       if (self->timestamps)
         {
@@ -176,11 +228,12 @@ render_items (EspyLogsView *self,
 
           if (dt != NULL)
             {
-              g_autofree char *prefix = g_strdup_printf ("%02d:%02d:%02d.%03d ", g_date_time_get_hour (dt),
-                                                         g_date_time_get_minute (dt),
-                                                         g_date_time_get_second (dt),
-                                                         (int) ((t % G_USEC_PER_SEC) / 1000));
-              int n = append_text (out, prefix, -1);
+              int n;
+
+              stamp = g_strdup_printf ("%02d:%02d:%02d.%03d ", g_date_time_get_hour (dt),
+                                       g_date_time_get_minute (dt), g_date_time_get_second (dt),
+                                       (int) ((t % G_USEC_PER_SEC) / 1000));
+              n = append_text (out, stamp, -1);
 
               add_run (runs, &last_other, stamp_tag, off, off + n);
               off += n;
@@ -193,7 +246,7 @@ render_items (EspyLogsView *self,
           int n;
 
           if (stop > pos)
-            off += append_text (out, text + pos, (gssize) (stop - pos));
+            off += append_body (out, text + pos, (gssize) (stop - pos), stamp, runs, &last_other, stamp_tag, off);
           if (s == n_secrets)
             break;
           /* Hidden unless revealed; the tag marks it either way. */
@@ -286,12 +339,47 @@ apply_pending_deletes (EspyLogsView *self)
   self->pending_delete_lines = 0;
 }
 
+static void flush (EspyLogsView *self);
+
+static void queue_flush (EspyLogsView *self);
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                EspyLogsView  *self)
+{
+  /* What went in before has been laid out and drawn: the rest may follow
+   * (the insertion asks for the next frame). */
+  if (self->since_frame == 0)
+    return;
+  self->since_frame = 0;
+  if (n_rendered (self) < g_list_model_get_n_items (G_LIST_MODEL (self->buffer)) || self->needs_rebuild)
+    queue_flush (self);
+}
+
+static void
+watch_frames (EspyLogsView *self,
+              gboolean      watch)
+{
+  if (self->frame_clock != NULL)
+    g_clear_signal_handler (&self->after_paint_id, self->frame_clock);
+  g_clear_object (&self->frame_clock);
+  self->since_frame = 0;
+  if (watch && (self->frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (self))) != NULL)
+    {
+      g_object_ref (self->frame_clock);
+      self->after_paint_id = g_signal_connect (self->frame_clock, "after-paint", G_CALLBACK (on_after_paint), self);
+    }
+}
+
 /* Brings the text in step with the list: at most once per main loop turn,
- * so a burst of lines is one insertion. */
+ * so a burst of lines is one insertion, and at most MAX_ENTRIES_PER_FRAME
+ * between two frames while the view is on screen. */
 static void
 flush (EspyLogsView *self)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->buffer));
+  gboolean paced = self->frame_clock != NULL;
+  guint from, to;
 
   g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->needs_rebuild)
@@ -310,7 +398,13 @@ flush (EspyLogsView *self)
       g_array_remove_range (self->counts, 0, self->head);
       self->head = 0;
     }
-  render_items (self, n_rendered (self), n);
+  from = n_rendered (self);
+  to = n;
+  if (paced)
+    to = MIN (n, from + (MAX_ENTRIES_PER_FRAME - MIN (self->since_frame, MAX_ENTRIES_PER_FRAME)));
+  render_items (self, from, to);
+  if (paced)
+    self->since_frame += to - from;
   update_match_label (self);
   update_stack (self);
 }
@@ -328,6 +422,9 @@ flush_cb (gpointer user_data)
 static void
 queue_flush (EspyLogsView *self)
 {
+  /* Over the budget: the next frame's after-paint flushes. */
+  if (self->frame_clock != NULL && self->since_frame >= MAX_ENTRIES_PER_FRAME)
+    return;
   /* Default priority: beside the socket reads, never starved by them. */
   if (self->flush_id == 0)
     self->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, self, NULL);
@@ -953,6 +1050,7 @@ espy_logs_view_new (EspyDevice *device)
           espy_log_session_set_config (session, espy_config_folder_lookup_file (folder, file));
         }
       espy_log_session_set_install_manager (session, G_OBJECT (espy_application_get_install_manager (espy)));
+      espy_application_watch_log_session (espy, session);
       if (settings != NULL)
         max_lines = (guint) MAX (1, g_settings_get_int (settings, "log-buffer-lines"));
     }
@@ -967,6 +1065,8 @@ espy_logs_view_map (GtkWidget *widget)
   EspyLogsView *self = ESPY_LOGS_VIEW (widget);
 
   GTK_WIDGET_CLASS (espy_logs_view_parent_class)->map (widget);
+  watch_frames (self, TRUE);
+  queue_flush (self);
   /* Devices allow few API clients: only a shown view holds one. */
   espy_log_session_start (self->session);
   if (espy_log_session_get_state (self->session) == ESPY_LOG_SESSION_STATE_KEY_NEEDED)
@@ -979,6 +1079,7 @@ espy_logs_view_unmap (GtkWidget *widget)
   EspyLogsView *self = ESPY_LOGS_VIEW (widget);
 
   espy_log_session_stop (self->session);
+  watch_frames (self, FALSE);
   GTK_WIDGET_CLASS (espy_logs_view_parent_class)->unmap (widget);
 }
 
@@ -1015,6 +1116,7 @@ espy_logs_view_dispose (GObject *object)
     }
   g_clear_handle_id (&self->follow_id, g_source_remove);
   g_clear_handle_id (&self->flush_id, g_source_remove);
+  watch_frames (self, FALSE);
   if (self->key_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->key_dialog));
   self->key_dialog = NULL;

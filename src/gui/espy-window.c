@@ -12,7 +12,9 @@
 #include "espy-install-dialog.h"
 #include "espy-logs-view.h"
 #include "espy-password-wizard.h"
+#include "espy-recent-problems.h"
 #include "espy-troubleshoot-page.h"
+#include "espy-update-plan.h"
 #include "espy-window.h"
 
 typedef enum {
@@ -24,6 +26,12 @@ typedef enum {
 } EspyWindowFilter;
 
 static const char * const filter_nicks[] = { "all", "online", "offline", "updates", "failed" };
+
+typedef struct _UpdateRun UpdateRun;
+
+/* Below this width the header bar drops the folder button (it stays in the
+ * main menu and on Ctrl+O) so the title keeps its room. */
+#define NARROW_WIDTH 480
 
 struct _EspyWindow
 {
@@ -46,6 +54,11 @@ struct _EspyWindow
   GHashTable           *matches;
   guint                 refilter_id;
   guint                 update_all_id;
+  /* The Update All run in progress, or NULL. */
+  UpdateRun            *update_run;
+  /* The attempt Recent Problems asked to troubleshoot. */
+  EspyInstallAttempt   *troubleshoot_attempt;
+  gboolean              disposed;
 
   EspyDevice           *shown_device;
   GtkWidget            *device_page;
@@ -59,6 +72,7 @@ struct _EspyWindow
   AdwHeaderBar         *header_bar;
   AdwWindowTitle       *window_title;
   GtkMenuButton        *primary_menu_button;
+  GtkWidget            *open_folder_button;
   GtkWidget            *update_all_squeezer;
   GtkWidget            *update_all_button;
   GtkWidget            *update_all_icon_button;
@@ -66,6 +80,15 @@ struct _EspyWindow
   GtkSearchEntry       *search_entry;
   GtkRevealer          *mdns_revealer;
   GtkLabel             *mdns_label;
+  GtkRevealer          *update_revealer;
+  GtkSpinner           *update_spinner;
+  GtkImage             *update_icon;
+  GtkLabel             *update_label;
+  GtkWidget            *update_cancel_button;
+  GtkWidget            *update_close_button;
+  GtkMenuButton        *recent_problems_button;
+  GtkPopover           *recent_problems_popover;
+  EspyRecentProblems   *recent_problems;
   GtkWidget            *filter_squeezer;
   GtkDropDown          *filter_dropdown;
   GtkStack             *content_stack;
@@ -433,11 +456,57 @@ discovery_state_cb (EspyWindow    *self,
 
 /* --- Update All ------------------------------------------------------------- */
 
+/* One Update All run, from the confirmation to the summary. Installs live
+ * in the application's manager; the run only asks it and counts. */
+struct _UpdateRun {
+  EspyWindow        *window;
+  EspyUpdatePlan    *plan;
+  GListStore        *devices;        /* EspyDevice: the confirmed targets */
+  GHashTable        *names;          /* lowercase node names of DEVICES */
+  GCancellable      *cancellable;
+  EspyUpdateOffline  offline;
+  guint              pending_images; /* images still being checked */
+  guint              n_bad_images;   /* failed their check: count as failed */
+  guint              n_done;
+  guint              n_total;
+};
+
+static void
+update_run_free (UpdateRun *run)
+{
+  g_object_unref (run->window);
+  g_clear_object (&run->plan);
+  g_clear_object (&run->devices);
+  g_clear_pointer (&run->names, g_hash_table_unref);
+  g_clear_object (&run->cancellable);
+  g_free (run);
+}
+
+/* A device Update All installs on: an update is available, nothing
+ * installs on it now, and there is something to install: its YAML in the
+ * folder (built first) or a firmware file known for it. */
+static gboolean
+espy_window_is_update_target (EspyWindow     *self,
+                              EspyUpdatePlan *plan,
+                              EspyDevice     *device)
+{
+  g_autoptr(GFile) firmware = NULL;
+
+  if (!espy_device_get_update_available (device) ||
+      espy_install_manager_lookup_active (self->install_manager, espy_device_get_name (device)) != NULL)
+    return FALSE;
+  if (espy_update_plan_lookup_config (plan, device) != NULL)
+    return TRUE;
+  firmware = espy_application_dup_firmware (self->application, device);
+  return firmware != NULL;
+}
+
 static gboolean
 update_all_state_cb (gpointer user_data)
 {
   EspyWindow *self = user_data;
   GListModel *devices = G_LIST_MODEL (self->store);
+  g_autoptr(EspyUpdatePlan) plan = espy_update_plan_new (espy_application_get_config_folder (self->application));
   guint n = g_list_model_get_n_items (devices);
   guint n_updates = 0;
   guint n_installable = 0;
@@ -448,25 +517,26 @@ update_all_state_cb (gpointer user_data)
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(EspyDevice) device = g_list_model_get_item (devices, i);
-      g_autoptr(GFile) firmware = NULL;
 
       if (!espy_device_get_update_available (device))
         continue;
       n_updates++;
-      firmware = espy_application_dup_firmware (self->application, device);
-      if (firmware != NULL)
+      if (espy_window_is_update_target (self, plan, device))
         n_installable++;
     }
 
-  if (n_updates == 0)
+  if (self->update_run != NULL)
+    tooltip = _("Update All is running");
+  else if (n_updates == 0)
     tooltip = _("Every device is up to date");
   else if (n_installable == 0)
-    tooltip = _("Updates are available, but no configuration has a firmware built for them yet: "
-                "build it with ESPHome first, or install a firmware file from a device’s card");
+    tooltip = _("Updates are available, but they are installing already or Espy has nothing to install: "
+                "open the configuration folder, or install a firmware file from a device’s card");
   else
-    tooltip = _("Install the firmware built from each configuration on every device with an update");
+    tooltip = _("Build and install the new firmware on every device with an update");
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.update-all", n_installable > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.update-all",
+                                 n_installable > 0 && self->update_run == NULL);
   gtk_widget_set_tooltip_text (self->update_all_button, tooltip);
   gtk_widget_set_tooltip_text (self->update_all_icon_button, tooltip);
   gtk_widget_set_visible (self->update_all_squeezer, n > 0);
@@ -481,55 +551,264 @@ espy_window_queue_update_all_state (EspyWindow *self)
     self->update_all_id = g_timeout_add_full (G_PRIORITY_DEFAULT_IDLE, 100, update_all_state_cb, self, NULL);
 }
 
-typedef struct {
-  EspyWindow *window;
-  EspyDevice *device;
-} InstallData;
-
+/* The banner under the header bar: progress with Cancel, then the summary. */
 static void
-install_data_free (InstallData *data)
+espy_window_show_update_banner (EspyWindow *self,
+                                const char *text,
+                                const char *icon_name)
 {
-  g_object_unref (data->window);
-  g_object_unref (data->device);
-  g_free (data);
+  gboolean running = icon_name == NULL;
+
+  gtk_label_set_text (self->update_label, text);
+  gtk_spinner_set_spinning (self->update_spinner, running);
+  gtk_widget_set_visible (GTK_WIDGET (self->update_spinner), running);
+  gtk_widget_set_visible (GTK_WIDGET (self->update_icon), !running);
+  if (icon_name != NULL)
+    gtk_image_set_from_icon_name (self->update_icon, icon_name);
+  gtk_widget_set_visible (self->update_cancel_button, running);
+  gtk_widget_set_visible (self->update_close_button, !running);
+  gtk_revealer_set_reveal_child (self->update_revealer, TRUE);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (InstallData, install_data_free)
+static void
+update_run_progress (UpdateRun *run)
+{
+  EspyWindow *self = run->window;
+  guint n = run->n_total;
+  g_autofree char *text = NULL;
+
+  if (self->disposed)
+    return;
+  /* Translators: "Updating 5 devices — 2 done" */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Updating %u device — %u done",
+                                       "Updating %u devices — %u done", n),
+                          n, MIN (run->n_done + run->n_bad_images, n));
+  espy_window_show_update_banner (self, text, NULL);
+}
 
 static void
-update_all_image_loaded_cb (GObject      *object,
-                            GAsyncResult *result,
-                            gpointer      user_data)
+update_run_finish (UpdateRun         *run,
+                   EspyUpdateSummary *summary,
+                   gboolean           cancelled)
 {
-  g_autoptr(InstallData) data = user_data;
-  EspyWindow *self = data->window;
-  g_autoptr(EspyFirmwareImage) image = NULL;
-  g_autoptr(EspyInstallJob) job = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = NULL;
+  EspyWindow *self = run->window;
+  g_autofree char *counts = NULL;
+  g_autofree char *text = NULL;
 
-  image = espy_firmware_image_load_finish (result, &error);
-  if (image == NULL)
+  summary->n_failed += run->n_bad_images;
+  counts = espy_update_summary_to_string (summary);
+  if (cancelled)
+    /* Translators: %s is "3 installed, 1 failed, 2 skipped, 1 cancelled" */
+    text = g_strdup_printf (_("Update All cancelled: %s"), counts);
+  else
+    /* Translators: %s is "3 installed, 1 failed, 2 skipped" */
+    text = g_strdup_printf (_("Update All finished: %s"), counts);
+
+  if (!self->disposed)
     {
-      g_autofree char *text = NULL;
+      const char *icon = cancelled ? "process-stop-symbolic"
+                         : summary->n_failed > 0 ? "dialog-warning-symbolic" : "emblem-ok-symbolic";
 
-      /* Translators: %s is a device name, the second %s why the file is no good */
-      text = g_strdup_printf (_("Could not update %s: %s"),
-                              espy_device_get_display_name (data->device), error->message);
+      espy_window_show_update_banner (self, text, icon);
       espy_window_add_toast (self, text);
+      espy_window_queue_update_all_state (self);
+    }
+  if (self->update_run == run)
+    self->update_run = NULL;
+  update_run_free (run);
+}
+
+static void
+update_all_done_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  UpdateRun *run = user_data;
+  EspyUpdateSummary summary = { 0 };
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = espy_install_manager_update_all_finish (ESPY_INSTALL_MANAGER (source), result, &summary, &error);
+  update_run_finish (run, &summary, !ok);
+}
+
+/* Every image checked: hand the devices to the manager's queue. */
+static void
+update_run_start (UpdateRun *run)
+{
+  EspyWindow *self = run->window;
+  EspyUpdateOptions options = { 0 };
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      EspyUpdateSummary summary = { 0 };
+
+      summary.n_cancelled = g_list_model_get_n_items (G_LIST_MODEL (run->devices));
+      update_run_finish (run, &summary, TRUE);
       return;
     }
+  espy_update_plan_init_options (run->plan, &options);
+  options.offline = run->offline;
+  espy_install_manager_update_all_async (self->install_manager, G_LIST_MODEL (run->devices), &options,
+                                         run->cancellable, update_all_done_cb, run);
+}
 
-  job = espy_install_job_new (data->device, image);
-  password = espy_application_dup_ota_password (self->application, data->device);
-  espy_install_job_set_password (job, password);
-  espy_install_job_set_transport (job, espy_application_get_default_transport (self->application));
-  if (password != NULL)
-    memset (password, 0, strlen (password));
+typedef struct {
+  UpdateRun  *run;
+  EspyDevice *device;
+} ImageLoad;
 
-  if (!espy_install_manager_start (self->install_manager, job, &error) &&
-      !g_error_matches (error, ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_BUSY))
-    espy_window_add_toast (self, error->message);
+/* One image checked (IMAGE) or not (ERROR). */
+static void
+update_image_done (UpdateRun         *run,
+                   EspyDevice        *device,
+                   EspyFirmwareImage *image,
+                   const GError      *error)
+{
+  if (image != NULL)
+    {
+      g_autofree char *password = espy_application_dup_ota_password (run->window->application, device);
+
+      espy_update_plan_add_image (run->plan, espy_device_get_name (device), image, password);
+      if (password != NULL)
+        memset (password, 0, strlen (password));
+    }
+  else
+    {
+      guint position;
+
+      /* Not sent: the plan has nothing for it, and it counts as failed. */
+      if (g_list_store_find (run->devices, device, &position))
+        g_list_store_remove (run->devices, position);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *text = NULL;
+
+          run->n_bad_images++;
+          /* Translators: %s is a device name, the second %s why the file is no good */
+          text = g_strdup_printf (_("Could not update %s: %s"),
+                                  espy_device_get_display_name (device), error->message);
+          if (!run->window->disposed)
+            espy_window_add_toast (run->window, text);
+        }
+    }
+  if (--run->pending_images == 0)
+    update_run_start (run);
+}
+
+static void
+update_image_loaded_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  ImageLoad *load = user_data;
+  g_autoptr(EspyFirmwareImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+
+  image = espy_firmware_image_load_finish (result, &error);
+  update_image_done (load->run, load->device, image, error);
+  g_object_unref (load->device);
+  g_free (load);
+}
+
+static void
+espy_window_start_update_all (EspyWindow        *self,
+                              GListModel        *devices,
+                              EspyUpdateOffline  offline)
+{
+  UpdateRun *run = g_new0 (UpdateRun, 1);
+  guint n = g_list_model_get_n_items (devices);
+  g_autoptr(GPtrArray) to_load = g_ptr_array_new_with_free_func (g_object_unref);
+
+  run->window = g_object_ref (self);
+  run->plan = espy_update_plan_new (espy_application_get_config_folder (self->application));
+  espy_update_plan_set_transport (run->plan, espy_application_get_default_transport (self->application));
+  run->devices = g_list_store_new (ESPY_TYPE_DEVICE);
+  run->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->cancellable = g_cancellable_new ();
+  run->offline = offline;
+  run->n_total = n;
+  self->update_run = run;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EspyDevice) device = g_list_model_get_item (devices, i);
+
+      g_list_store_append (run->devices, device);
+      g_hash_table_add (run->names, g_ascii_strdown (espy_device_get_name (device), -1));
+      /* No YAML: the firmware file, checked before anything is sent. */
+      if (espy_update_plan_lookup_config (run->plan, device) == NULL)
+        g_ptr_array_add (to_load, g_object_ref (device));
+    }
+
+  update_run_progress (run);
+  espy_window_queue_update_all_state (self);
+
+  run->pending_images = to_load->len;
+  if (to_load->len == 0)
+    {
+      update_run_start (run);
+      return;
+    }
+  for (guint i = 0; i < to_load->len; i++)
+    {
+      EspyDevice *device = g_ptr_array_index (to_load, i);
+      g_autoptr(GFile) firmware = espy_application_dup_firmware (self->application, device);
+      ImageLoad *load;
+
+      if (firmware == NULL)
+        {
+          /* Gone since the confirmation (the folder changed). */
+          g_autoptr(GError) error = g_error_new_literal (ESPY_INSTALL_ERROR, ESPY_INSTALL_ERROR_NO_IMAGE,
+                                                         _("No firmware file is known for it any more"));
+
+          update_image_done (run, device, NULL, error);
+          continue;
+        }
+      load = g_new0 (ImageLoad, 1);
+      load->run = run;
+      load->device = g_object_ref (device);
+      espy_firmware_image_load_async (firmware, run->cancellable, update_image_loaded_cb, load);
+    }
+}
+
+static void
+update_all_response_cb (EspyWindow       *self,
+                        const char       *response,
+                        AdwMessageDialog *dialog)
+{
+  GListModel *devices = g_object_get_data (G_OBJECT (dialog), "espy-devices");
+  GtkCheckButton *wait = g_object_get_data (G_OBJECT (dialog), "espy-wait-check");
+  EspyUpdateOffline offline;
+
+  if (g_strcmp0 (response, "update") != 0 || self->update_run != NULL || self->disposed)
+    return;
+  offline = wait != NULL && gtk_check_button_get_active (wait) ? ESPY_UPDATE_OFFLINE_WAIT
+                                                                : ESPY_UPDATE_OFFLINE_SKIP;
+  espy_window_start_update_all (self, devices, offline);
+}
+
+/* "Kitchen, Garage Door, Porch and 2 more" */
+static char *
+join_device_names (GListModel *devices)
+{
+  guint n = g_list_model_get_n_items (devices);
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint shown = n <= 4 ? n : 3;
+
+  for (guint i = 0; i < shown; i++)
+    {
+      g_autoptr(EspyDevice) device = g_list_model_get_item (devices, i);
+
+      if (i > 0)
+        g_string_append (text, i + 1 == shown && shown == n ? _(" and ") : _(", "));
+      g_string_append (text, espy_device_get_display_name (device));
+    }
+  if (shown < n)
+    /* Translators: after a list of device names: "Kitchen, Porch, Shed and 2 more" */
+    g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, " and %u more", " and %u more", n - shown),
+                            n - shown);
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static void
@@ -538,38 +817,137 @@ update_all_action (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   EspyWindow *self = ESPY_WINDOW (widget);
-  GListModel *devices = G_LIST_MODEL (self->store);
-  guint n = g_list_model_get_n_items (devices);
-  guint started = 0;
-  g_autofree char *text = NULL;
+  GListModel *all = G_LIST_MODEL (self->store);
+  g_autoptr(EspyUpdatePlan) plan = espy_update_plan_new (espy_application_get_config_folder (self->application));
+  g_autoptr(GListStore) targets = g_list_store_new (ESPY_TYPE_DEVICE);
+  g_autoptr(GListStore) offline = g_list_store_new (ESPY_TYPE_DEVICE);
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autofree char *heading = NULL;
+  g_autofree char *names = NULL;
+  guint n_all = g_list_model_get_n_items (all);
+  guint n, n_offline, n_build = 0;
+  AdwMessageDialog *dialog;
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(EspyDevice) device = g_list_model_get_item (devices, i);
-      g_autoptr(GFile) firmware = NULL;
-      InstallData *data;
-
-      if (!espy_device_get_update_available (device) ||
-          espy_install_manager_lookup_active (self->install_manager, espy_device_get_name (device)) != NULL)
-        continue;
-
-      firmware = espy_application_dup_firmware (self->application, device);
-      if (firmware == NULL)
-        continue;
-
-      data = g_new0 (InstallData, 1);
-      data->window = g_object_ref (self);
-      data->device = g_object_ref (device);
-      espy_firmware_image_load_async (firmware, NULL, update_all_image_loaded_cb, data);
-      started++;
-    }
-
-  if (started == 0)
+  if (self->update_run != NULL)
     return;
 
-  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Updating %u device", "Updating %u devices", started),
-                          started);
-  espy_window_add_toast (self, text);
+  for (guint i = 0; i < n_all; i++)
+    {
+      g_autoptr(EspyDevice) device = g_list_model_get_item (all, i);
+
+      if (!espy_window_is_update_target (self, plan, device))
+        continue;
+      g_list_store_append (targets, device);
+      if (!espy_device_get_online (device))
+        g_list_store_append (offline, device);
+      if (espy_update_plan_lookup_config (plan, device) != NULL)
+        n_build++;
+    }
+  n = g_list_model_get_n_items (G_LIST_MODEL (targets));
+  n_offline = g_list_model_get_n_items (G_LIST_MODEL (offline));
+  if (n == 0)
+    {
+      espy_window_add_toast (self, _("Nothing to update"));
+      return;
+    }
+
+  /* A confirmation: every device restarts, and offline ones need a choice. */
+  heading = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Update %u Device?", "Update %u Devices?", n), n);
+  names = join_device_names (G_LIST_MODEL (targets));
+  /* Translators: %s is a list of device names, %u how many install at once */
+  g_string_append_printf (body, _("%s will get the new firmware, up to %u at a time. Each device restarts once."),
+                          names, espy_install_manager_get_max_parallel (self->install_manager));
+  if (n_build > 0)
+    {
+      g_string_append_c (body, ' ');
+      g_string_append (body, _("Configurations in the folder are built with ESPHome first."));
+    }
+  if (n_offline > 0)
+    {
+      g_autofree char *offline_names = join_device_names (G_LIST_MODEL (offline));
+
+      g_string_append (body, "\n\n");
+      /* Translators: %u is a number, %s a list of device names */
+      g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE, "%u of them is offline: %s.",
+                                                 "%u of them are offline: %s.", n_offline),
+                              n_offline, offline_names);
+    }
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body->str));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "update", _("_Update"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "update", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "update");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+
+  if (n_offline > 0)
+    {
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+      GtkWidget *skip = gtk_check_button_new_with_mnemonic (_("_Skip offline devices"));
+      GtkWidget *wait = gtk_check_button_new_with_mnemonic (_("_Wait up to 10 minutes for them to come online "
+                                                             "(devices that sleep)"));
+
+      /* Skip by default: waiting keeps Espy running for minutes. */
+      gtk_check_button_set_group (GTK_CHECK_BUTTON (wait), GTK_CHECK_BUTTON (skip));
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (skip), TRUE);
+      gtk_widget_set_name (skip, "update-offline-skip");
+      gtk_widget_set_name (wait, "update-offline-wait");
+      gtk_box_append (GTK_BOX (box), skip);
+      gtk_box_append (GTK_BOX (box), wait);
+      adw_message_dialog_set_extra_child (dialog, box);
+      g_object_set_data (G_OBJECT (dialog), "espy-wait-check", wait);
+    }
+
+  g_object_set_data_full (G_OBJECT (dialog), "espy-devices", g_object_ref (targets), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (update_all_response_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+cancel_update_all_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  EspyWindow *self = ESPY_WINDOW (widget);
+
+  if (self->update_run != NULL)
+    g_cancellable_cancel (self->update_run->cancellable);
+}
+
+static void
+dismiss_update_all_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  EspyWindow *self = ESPY_WINDOW (widget);
+
+  if (self->update_run == NULL)
+    gtk_revealer_set_reveal_child (self->update_revealer, FALSE);
+}
+
+/* --- recent problems ------------------------------------------------------------ */
+
+static void
+history_changed_cb (EspyWindow  *self,
+                    EspyHistory *history)
+{
+  g_autoptr(GPtrArray) problems = espy_history_list_problems (history, NULL, 1);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_problems_button), problems->len > 0);
+}
+
+/* Emitted just before the list activates win.troubleshoot: that page
+ * then shows this attempt, not only the device's latest failure. */
+static void
+recent_attempt_activated_cb (EspyWindow         *self,
+                             EspyInstallAttempt *attempt,
+                             EspyRecentProblems *list)
+{
+  g_clear_pointer (&self->troubleshoot_attempt, espy_install_attempt_unref);
+  self->troubleshoot_attempt = espy_install_attempt_ref (attempt);
+  gtk_popover_popdown (self->recent_problems_popover);
 }
 
 /* --- store and jobs ---------------------------------------------------------- */
@@ -628,6 +1006,17 @@ job_finished_cb (EspyWindow         *self,
   if (self->filter_mode == FILTER_FAILED)
     espy_window_queue_refilter (self);
   espy_window_queue_update_all_state (self);
+
+  if (self->update_run != NULL)
+    {
+      g_autofree char *name = g_ascii_strdown (espy_install_job_get_device_name (job), -1);
+
+      if (g_hash_table_contains (self->update_run->names, name))
+        {
+          self->update_run->n_done++;
+          update_run_progress (self->update_run);
+        }
+    }
 }
 
 static void
@@ -685,12 +1074,18 @@ espy_window_update_headers (EspyWindow *self)
 {
   gboolean folded = adw_leaflet_get_folded (self->leaflet);
   gboolean pane = gtk_widget_get_visible (self->device_pane);
+  int width = 0, height = 0;
+
+  /* Both pointers: GTK 4.8 does not take NULL for either. */
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
 
   /* Window buttons sit at the window's edges: the device pane has the end
    * ones whenever it is beside the grid. */
   adw_header_bar_set_show_end_title_buttons (self->header_bar, folded || !pane);
   adw_header_bar_set_show_start_title_buttons (self->device_header_bar, folded);
   gtk_widget_set_visible (self->back_button, folded);
+  /* Narrow: the header keeps room for the title; the folder is in the menu. */
+  gtk_widget_set_visible (self->open_folder_button, !folded && (width <= 0 || width >= NARROW_WIDTH));
   gtk_widget_set_visible (self->close_device_button, !folded);
   gtk_widget_set_visible (self->pane_separator, pane);
 }
@@ -923,7 +1318,13 @@ troubleshoot_action (GtkWidget  *widget,
   if (device == NULL)
     return;
   history = espy_application_get_history (self->application);
-  attempt = espy_history_get_last (history, espy_device_get_name (device), TRUE);
+  /* The attempt picked in Recent Problems, else the latest failure. */
+  if (self->troubleshoot_attempt != NULL && self->troubleshoot_attempt->device_name != NULL
+      && g_ascii_strcasecmp (self->troubleshoot_attempt->device_name, espy_device_get_name (device)) == 0)
+    attempt = g_steal_pointer (&self->troubleshoot_attempt);
+  else
+    attempt = espy_history_get_last (history, espy_device_get_name (device), TRUE);
+  g_clear_pointer (&self->troubleshoot_attempt, espy_install_attempt_unref);
   page = espy_troubleshoot_page_new (device, attempt);
   if (attempt != NULL)
     espy_troubleshoot_page_set_log_lines (ESPY_TROUBLESHOOT_PAGE (page),
@@ -1031,6 +1432,7 @@ espy_window_setup (EspyWindow      *self,
                    EspyApplication *application)
 {
   EspyDiscovery *discovery;
+  EspyHistory *history;
 
   self->application = application;
 
@@ -1073,6 +1475,11 @@ espy_window_setup (EspyWindow      *self,
                                espy_window_demo_mode_to_subtitle,
                                NULL, NULL, NULL);
 
+  history = espy_application_get_history (self->application);
+  espy_recent_problems_set_history (self->recent_problems, history);
+  g_signal_connect_object (history, "changed", G_CALLBACK (history_changed_cb), self, G_CONNECT_SWAPPED);
+  history_changed_cb (self, history);
+
   espy_window_update_empty_page (self);
   espy_window_update_view (self);
   update_all_state_cb (self);
@@ -1085,6 +1492,10 @@ espy_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->refilter_id, g_source_remove);
   g_clear_handle_id (&self->update_all_id, g_source_remove);
+  /* A running Update All goes on in the install manager; its end only
+   * frees what it holds once the window is gone. */
+  self->disposed = TRUE;
+  g_clear_pointer (&self->troubleshoot_attempt, espy_install_attempt_unref);
 
   if (self->folder_chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->folder_chooser));
@@ -1184,6 +1595,7 @@ espy_window_class_init (EspyWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (ESPY_TYPE_DEVICE_PAGE);
+  g_type_ensure (ESPY_TYPE_RECENT_PROBLEMS);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/espy/Espy/espy-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, toast_overlay);
@@ -1192,6 +1604,7 @@ espy_window_class_init (EspyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, header_bar);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, open_folder_button);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_all_squeezer);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_all_button);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_all_icon_button);
@@ -1199,6 +1612,15 @@ espy_window_class_init (EspyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, mdns_revealer);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, mdns_label);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_revealer);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_spinner);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_icon);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_label);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, update_close_button);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, recent_problems_button);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, recent_problems_popover);
+  gtk_widget_class_bind_template_child (widget_class, EspyWindow, recent_problems);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, filter_squeezer);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, filter_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EspyWindow, content_stack);
@@ -1220,6 +1642,7 @@ espy_window_class_init (EspyWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, card_bind_cb);
   gtk_widget_class_bind_template_callback (widget_class, card_unbind_cb);
   gtk_widget_class_bind_template_callback (widget_class, grid_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, recent_attempt_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.add-device", NULL, add_device_action);
   gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
@@ -1227,6 +1650,8 @@ espy_window_class_init (EspyWindowClass *klass)
   gtk_widget_class_install_property_action (widget_class, "win.filter", "filter");
   gtk_widget_class_install_action (widget_class, "win.show-all", NULL, show_all_action);
   gtk_widget_class_install_action (widget_class, "win.update-all", NULL, update_all_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-update-all", NULL, cancel_update_all_action);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-update-all", NULL, dismiss_update_all_action);
   gtk_widget_class_install_action (widget_class, "win.install", "s", install_action);
   gtk_widget_class_install_action (widget_class, "win.show-logs", "s", show_logs_action);
   gtk_widget_class_install_action (widget_class, "win.change-password", "s", change_password_action);
@@ -1258,6 +1683,7 @@ espy_window_init (EspyWindow *self)
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
   g_signal_connect_object (self->leaflet, "notify::child-transition-running",
                            G_CALLBACK (child_transition_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect (self, "notify::default-width", G_CALLBACK (espy_window_update_headers), NULL);
 
   espy_window_update_headers (self);
 }

@@ -41,7 +41,31 @@ typedef struct {
   GByteArray *rx;
   EspyNoiseCipher *send;
   EspyNoiseCipher *recv;
+  /* Sending stops at hold_at until the main thread moves it. */
+  GMutex lock;
+  GCond cond;
+  guint64 hold_at;
 } Dev;
+
+static void
+dev_hold_until (Dev     *dev,
+                guint64  sent)
+{
+  g_mutex_lock (&dev->lock);
+  while (sent >= dev->hold_at)
+    g_cond_wait (&dev->cond, &dev->lock);
+  g_mutex_unlock (&dev->lock);
+}
+
+static void
+dev_release (Dev     *dev,
+             guint64  hold_at)
+{
+  g_mutex_lock (&dev->lock);
+  dev->hold_at = hold_at;
+  g_cond_signal (&dev->cond);
+  g_mutex_unlock (&dev->lock);
+}
 
 static void
 dev_send (Dev          *dev,
@@ -211,8 +235,9 @@ dev_thread (gpointer data)
   /* As fast as the socket takes it, 64 frames per write. */
   while (sent < dev->lines)
     {
+      dev_hold_until (dev, sent);
       g_byte_array_set_size (out, 0);
-      for (guint i = 0; i < 64 && sent < dev->lines; i++, sent++)
+      for (guint i = 0; i < 64 && sent < dev->lines && sent < dev->hold_at; i++, sent++)
         {
           EspyApi__SubscribeLogsResponse r = ESPY_API__SUBSCRIBE_LOGS_RESPONSE__INIT;
           const char *line = samples[sent % G_N_ELEMENTS (samples)];
@@ -246,6 +271,9 @@ dev_start (const char *key,
 
   dev->key = key;
   dev->lines = lines;
+  dev->hold_at = G_MAXUINT64;
+  g_mutex_init (&dev->lock);
+  g_cond_init (&dev->cond);
   dev->rx = g_byte_array_new ();
   dev->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_socket_bind (dev->listener, addr, TRUE, NULL);
@@ -267,6 +295,8 @@ dev_free (Dev *dev)
   g_byte_array_unref (dev->rx);
   g_clear_pointer (&dev->send, espy_noise_cipher_free);
   g_clear_pointer (&dev->recv, espy_noise_cipher_free);
+  g_mutex_clear (&dev->lock);
+  g_cond_clear (&dev->cond);
   g_free (dev);
 }
 
@@ -278,7 +308,12 @@ typedef struct {
   gint64 first_us;
   gint64 last_us;
   EspyLogBuffer *buffer;   /* when not NULL, lines go in */
+  guint next_checkpoint;   /* index in checkpoints[] */
 } Count;
+
+/* Where the memory is printed during a run of 1,000,000 lines: bounded means
+ * flat between the last two. */
+static const guint64 checkpoints[] = { 200000, 500000, 1000000 };
 
 static void
 on_line (EspyLogSession *session,
@@ -305,11 +340,55 @@ rss_kib (void)
   return p != NULL ? g_ascii_strtoull (p + 6, NULL, 10) : 0;
 }
 
+/* Bytes malloc hands out now: what the program holds, without the pages
+ * free()d memory keeps in the heap. */
+static guint64
+heap_kib (void)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  return (guint64) ((info.uordblks + info.hblkhd) / 1024);
+}
+
+static void
+print_checkpoint (guint64 lines,
+                  guint64 rss_before,
+                  guint64 heap_before)
+{
+  printf ("  after %7" G_GUINT64_FORMAT " lines: RSS %+" G_GINT64_FORMAT " KiB, heap in use %+" G_GINT64_FORMAT
+          " KiB\n", lines, (gint64) rss_kib () - (gint64) rss_before, (gint64) heap_kib () - (gint64) heap_before);
+  fflush (stdout);
+}
+
 static void
 settle_idle (void)
 {
   while (g_main_context_iteration (NULL, FALSE))
     ;
+}
+
+static gboolean
+wake_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Until the text shows every buffered line, then a moment more for the text
+ * view to measure them between frames, as it does when a device pauses. */
+static void
+settle_view (GtkWidget *window)
+{
+  EspyLogsView *view = ESPY_LOGS_VIEW (gtk_window_get_child (GTK_WINDOW (window)));
+  GtkTextBuffer *text = gtk_text_view_get_buffer (espy_logs_view_get_text_view (view));
+  EspyLogBuffer *buffer = espy_logs_view_get_buffer (view);
+  gboolean done = FALSE;
+
+  while ((guint) gtk_text_buffer_get_line_count (text) != espy_log_buffer_get_n_lines (buffer) + 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_timeout_add (300, wake_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Lines per second through the session (client + parser), optionally into
@@ -322,7 +401,8 @@ run (const char    *key,
 {
   Dev *dev = dev_start (key, lines);
   g_autoptr(EspyLogSession) session = espy_log_session_new ("bench", "127.0.0.1", dev->port);
-  Count c = { 0, lines, 0, 0, buffer };
+  Count c = { 0, lines, 0, 0, buffer, 0 };
+  guint64 rss_before = rss_kib (), heap_before = heap_kib ();
   double rate;
 
   espy_log_session_set_use_keyring (session, FALSE);
@@ -342,9 +422,31 @@ run (const char    *key,
   else
     espy_log_session_start (session);
 
+  /* With the view, the device pauses at each checkpoint so that the text
+   * catches up (a flood gives it no frames) before the memory is read; the
+   * pauses are not counted in the rate. */
+  if (lines >= checkpoints[G_N_ELEMENTS (checkpoints) - 1] && view_out != NULL)
+    dev_release (dev, checkpoints[0]);
   while (c.received < lines)
-    g_main_context_iteration (NULL, TRUE);
-  /* The view renders once per main loop turn: count until it has. */
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (c.next_checkpoint < G_N_ELEMENTS (checkpoints) && lines >= checkpoints[G_N_ELEMENTS (checkpoints) - 1] &&
+          c.received >= checkpoints[c.next_checkpoint] && c.received < lines)
+        {
+          gint64 paused = g_get_monotonic_time ();
+
+          if (view_out != NULL)
+            settle_view (*view_out);
+          print_checkpoint (checkpoints[c.next_checkpoint++], rss_before, heap_before);
+          c.first_us += g_get_monotonic_time () - paused;
+          if (view_out != NULL)
+            dev_release (dev, c.next_checkpoint < G_N_ELEMENTS (checkpoints) ? checkpoints[c.next_checkpoint]
+                                                                            : G_MAXUINT64);
+        }
+    }
+  /* The view renders frame by frame after a flood: count until it has. */
+  if (view_out != NULL)
+    settle_view (*view_out);
   settle_idle ();
   if (view_out != NULL)
     {
@@ -355,6 +457,8 @@ run (const char    *key,
       printf ("view: %d text lines for %u buffered\n", gtk_text_buffer_get_line_count (text),
               espy_log_buffer_get_n_lines (espy_logs_view_get_buffer (ESPY_LOGS_VIEW (view))));
     }
+  if (lines >= checkpoints[G_N_ELEMENTS (checkpoints) - 1])
+    print_checkpoint (lines, rss_before, heap_before);
   rate = (double) (c.received - 1) / ((double) (c.last_us - c.first_us) / G_USEC_PER_SEC);
   espy_log_session_stop (session);
   dev_free (dev);
