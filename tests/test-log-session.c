@@ -446,6 +446,8 @@ typedef struct {
   GPtrArray *states;        /* state nicks, in order, without repeats */
   guint key_needed;
   char *key_reason;
+  guint credentials_needed;
+  char *credentials_reason;
 } Watch;
 
 static void
@@ -480,6 +482,19 @@ on_key_needed (EspyLogSession *session,
 }
 
 static void
+on_credentials_needed (EspyLogSession *session,
+                       const char     *reason,
+                       Watch          *w)
+{
+  /* Emitted after the state became FAILED, with the flag a prompt reads. */
+  g_assert_cmpint (espy_log_session_get_state (session), ==, ESPY_LOG_SESSION_STATE_FAILED);
+  g_assert_true (espy_log_session_get_web_credentials_needed (session));
+  w->credentials_needed++;
+  g_free (w->credentials_reason);
+  w->credentials_reason = g_strdup (reason);
+}
+
+static void
 watch_init (Watch          *w,
             EspyLogSession *session)
 {
@@ -488,6 +503,7 @@ watch_init (Watch          *w,
   g_signal_connect (session, "line", G_CALLBACK (on_line), w);
   g_signal_connect (session, "notify::state", G_CALLBACK (on_state), w);
   g_signal_connect (session, "key-needed", G_CALLBACK (on_key_needed), w);
+  g_signal_connect (session, "credentials-needed", G_CALLBACK (on_credentials_needed), w);
 }
 
 static void
@@ -496,6 +512,7 @@ watch_clear (Watch *w)
   g_clear_pointer (&w->lines, g_ptr_array_unref);
   g_clear_pointer (&w->states, g_ptr_array_unref);
   g_clear_pointer (&w->key_reason, g_free);
+  g_clear_pointer (&w->credentials_reason, g_free);
 }
 
 static gboolean
@@ -1157,6 +1174,151 @@ test_events_keyring (void)
   watch_clear (&w);
 }
 
+static char *
+keyring_get (const char     *device,
+             EspySecretKind  kind)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  espy_secrets_lookup_async (device, kind, NULL, on_done, &result);
+  WAIT_UNTIL (result != NULL, 10000);
+  secret = espy_secrets_lookup_finish (result, &error);
+  g_assert_no_error (error);
+  return secret;
+}
+
+/* Neither the YAML nor the keyring has the web server's credentials: the
+ * session asks (::credentials-needed), takes the user's, says so when they
+ * are wrong and asks again, and stores them only once the web server took
+ * them. Basic auth (the ESP-IDF web server). */
+static void
+test_events_prompt (void)
+{
+  g_autoptr(EspySimWebServer) server = espy_sim_web_server_new (ESPY_SIM_WEB_FLAVOUR_ESP_IDF);
+  g_autoptr(EspyLogSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch w = { 0 };
+
+  if (!keyring_available)
+    {
+      g_test_skip ("no Secret Service on the session bus (run inside tests/test-env.sh)");
+      return;
+    }
+  espy_sim_web_server_set_auth (server, "webadmin", "Pr0mpt-web-pass");
+  espy_sim_web_server_set_log_rate (server, 50);
+  g_assert_true (espy_sim_web_server_start (server, &error));
+  g_assert_no_error (error);
+  keyring_set ("webprompt", ESPY_SECRET_KIND_WEB_USER, NULL);
+  keyring_set ("webprompt", ESPY_SECRET_KIND_WEB_PASSWORD, NULL);
+
+  session = espy_log_session_new ("webprompt", "127.0.0.1", 1);
+  espy_log_session_set_backoff (session, 100, 400);
+  espy_log_session_set_has_api (session, FALSE);
+  espy_log_session_set_web_port (session, espy_sim_web_server_get_port (server));
+  watch_init (&w, session);
+
+  espy_log_session_start (session);
+  WAIT_UNTIL (w.credentials_needed == 1, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_AUTH_REQUIRED);
+  g_assert_nonnull (strstr (w.credentials_reason, "user name and password"));
+  g_assert_null (espy_log_session_get_web_user (session));
+
+  /* No user name: refused at once, still waiting. */
+  g_assert_false (espy_log_session_provide_web_credentials (session, "", "x", TRUE, &error));
+  g_assert_error (error, ESPY_LOG_SESSION_ERROR, ESPY_LOG_SESSION_ERROR_NO_USER);
+  g_clear_error (&error);
+  g_assert_true (espy_log_session_get_web_credentials_needed (session));
+
+  /* A wrong password: said so, asked again, nothing stored. */
+  g_assert_true (espy_log_session_provide_web_credentials (session, "webadmin", "Wr0ng-web-pass", TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (espy_log_session_get_web_credentials_needed (session));
+  WAIT_UNTIL (w.credentials_needed == 2, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
+  g_assert_nonnull (strstr (w.credentials_reason, "rejected"));
+  g_assert_null (strstr (w.credentials_reason, "Wr0ng"));
+  g_assert_null (strstr (espy_log_session_get_status (session), "Wr0ng"));
+  g_assert_cmpstr (espy_log_session_get_web_user (session), ==, "webadmin");
+  {
+    g_autofree char *user = keyring_get ("webprompt", ESPY_SECRET_KIND_WEB_USER);
+    g_autofree char *password = keyring_get ("webprompt", ESPY_SECRET_KIND_WEB_PASSWORD);
+
+    g_assert_null (user);
+    g_assert_null (password);
+  }
+
+  /* The right ones, remembered: lines stream, the keyring has them. */
+  g_assert_true (espy_log_session_provide_web_credentials (session, "webadmin", "Pr0mpt-web-pass", TRUE, &error));
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  espy_sim_web_server_emit_log (server, 'W', "marker", 7, "through prompted credentials");
+  WAIT_UNTIL (g_ptr_array_find_with_equal_func (w.lines, "through prompted credentials", g_str_equal, NULL), 5000);
+  g_assert_cmpuint (w.credentials_needed, ==, 2);
+  {
+    g_autofree char *user = NULL;
+    g_autofree char *password = NULL;
+
+    /* Stored in the background. */
+    for (guint i = 0; i < 100 && (user == NULL || password == NULL); i++)
+      {
+        g_clear_pointer (&user, g_free);
+        g_clear_pointer (&password, g_free);
+        user = keyring_get ("webprompt", ESPY_SECRET_KIND_WEB_USER);
+        password = keyring_get ("webprompt", ESPY_SECRET_KIND_WEB_PASSWORD);
+        if (user == NULL || password == NULL)
+          spin (50);
+      }
+    g_assert_cmpstr (user, ==, "webadmin");
+    g_assert_cmpstr (password, ==, "Pr0mpt-web-pass");
+  }
+  espy_log_session_stop (session);
+  watch_clear (&w);
+  memset (&w, 0, sizeof w);
+  g_clear_object (&session);
+
+  /* A new session finds them in the keyring: no prompt. */
+  session = espy_log_session_new ("webprompt", "127.0.0.1", 1);
+  espy_log_session_set_backoff (session, 100, 400);
+  espy_log_session_set_has_api (session, FALSE);
+  espy_log_session_set_web_port (session, espy_sim_web_server_get_port (server));
+  watch_init (&w, session);
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  g_assert_cmpuint (w.credentials_needed, ==, 0);
+  espy_log_session_stop (session);
+
+  /* The password changed on the device: the stored one is named as stale;
+   * right ones without Remember stream but leave the keyring alone. */
+  espy_sim_web_server_set_auth (server, "webadmin", "N3w-web-pass");
+  espy_log_session_start (session);
+  WAIT_UNTIL (w.credentials_needed == 1, 10000);
+  g_assert_nonnull (strstr (w.credentials_reason, "stored"));
+  g_assert_true (espy_log_session_provide_web_credentials (session, "webadmin", "N3w-web-pass", FALSE, &error));
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  spin (300);
+  {
+    g_autofree char *password = keyring_get ("webprompt", ESPY_SECRET_KIND_WEB_PASSWORD);
+
+    g_assert_cmpstr (password, ==, "Pr0mpt-web-pass");
+  }
+  espy_log_session_stop (session);
+
+  /* Credentials the caller gave are the caller's to fix: no prompt. */
+  espy_log_session_set_web_credentials (session, "webadmin", "wrong-given");
+  espy_log_session_start (session);
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_FAILED, 10000);
+  g_assert_cmpuint (w.credentials_needed, ==, 1);
+  g_assert_false (espy_log_session_get_web_credentials_needed (session));
+  espy_log_session_stop (session);
+
+  keyring_set ("webprompt", ESPY_SECRET_KIND_WEB_USER, NULL);
+  keyring_set ("webprompt", ESPY_SECRET_KIND_WEB_PASSWORD, NULL);
+  watch_clear (&w);
+}
+
 /* AUTO: the API port refuses, a web server is known: /events. */
 static void
 test_events_fallback (void)
@@ -1243,6 +1405,7 @@ main (int   argc,
   g_test_add_func ("/log-session/events-basic", test_events_basic);
   g_test_add_func ("/log-session/events-digest", test_events_digest);
   g_test_add_func ("/log-session/events-keyring", test_events_keyring);
+  g_test_add_func ("/log-session/events-prompt", test_events_prompt);
   g_test_add_func ("/log-session/events-fallback", test_events_fallback);
   return g_test_run ();
 }

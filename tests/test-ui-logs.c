@@ -11,7 +11,9 @@
 #include <adwaita.h>
 #include <string.h>
 
+#include "espy-event-stream.h"
 #include "espy-logs-view.h"
+#include "espy-secrets.h"
 #include "espy-sim-web-server.h"
 
 #define ESC "\033"
@@ -74,10 +76,10 @@ settle (guint ms)
 }
 
 static void
-save_screenshot (const char *name)
+save_widget_screenshot (GtkWidget  *widget,
+                        const char *name)
 {
   const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  GtkWidget *widget = GTK_WIDGET (window);
   g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
@@ -96,13 +98,19 @@ save_screenshot (const char *name)
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (snapshot);
   g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_mkdir_with_parents (dir, 0755);
   file_name = g_strconcat ("logs-", name, ".png", NULL);
   path = g_build_filename (dir, file_name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
+}
+
+static void
+save_screenshot (const char *name)
+{
+  save_widget_screenshot (GTK_WIDGET (window), name);
 }
 
 static char *
@@ -626,6 +634,308 @@ test_empty_and_key (void)
   gtk_window_set_child (window, NULL);
 }
 
+/* The visible message dialog with HEADING, or NULL. */
+static AdwMessageDialog *
+find_dialog (const char *heading)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)) &&
+          g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (w)), heading) == 0)
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* As the user does it: the response's button, which also closes the dialog. */
+static void
+click (AdwMessageDialog *dialog,
+       const char       *label)
+{
+  GtkWidget *button = find_button (GTK_WIDGET (dialog), label);
+
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+  settle (50);
+}
+
+/* The prompt's user name and password entries and its Remember switch. */
+static void
+web_dialog_parts (AdwMessageDialog  *dialog,
+                  GtkEditable      **user,
+                  GtkEditable      **password,
+                  GtkSwitch        **remember)
+{
+  GtkWidget *box = adw_message_dialog_get_extra_child (dialog);
+  GtkWidget *child = gtk_widget_get_first_child (box);
+
+  g_assert_true (GTK_IS_ENTRY (child));
+  *user = GTK_EDITABLE (child);
+  child = gtk_widget_get_next_sibling (child);
+  g_assert_true (GTK_IS_ENTRY (child));
+  *password = GTK_EDITABLE (child);
+  /* Hidden, like the key. */
+  g_assert_false (gtk_entry_get_visibility (GTK_ENTRY (child)));
+  child = gtk_widget_get_last_child (gtk_widget_get_next_sibling (child));
+  g_assert_true (GTK_IS_SWITCH (child));
+  *remember = GTK_SWITCH (child);
+}
+
+typedef struct {
+  GAsyncResult *result;
+} Wait;
+
+static void
+on_secret_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ((Wait *) user_data)->result = g_object_ref (result);
+}
+
+static char *
+keyring_get (const char     *device,
+             EspySecretKind  kind)
+{
+  Wait w = { NULL };
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  espy_secrets_lookup_async (device, kind, NULL, on_secret_done, &w);
+  WAIT_UNTIL (w.result != NULL, 10000);
+  secret = espy_secrets_lookup_finish (w.result, &error);
+  g_object_unref (w.result);
+  g_assert_no_error (error);
+  return secret;
+}
+
+static void
+keyring_clear (const char     *device,
+               EspySecretKind  kind)
+{
+  Wait w = { NULL };
+
+  espy_secrets_clear_async (device, kind, NULL, on_secret_done, &w);
+  WAIT_UNTIL (w.result != NULL, 10000);
+  espy_secrets_clear_finish (w.result, NULL, NULL);
+  g_object_unref (w.result);
+}
+
+static gboolean
+keyring_available (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  gboolean has = FALSE;
+
+  if (bus == NULL)
+    return FALSE;
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has);
+  if (!has)
+    {
+      g_autoptr(GVariant) names = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                               "org.freedesktop.DBus", "ListActivatableNames",
+                                                               NULL, G_VARIANT_TYPE ("(as)"),
+                                                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+      if (names != NULL)
+        {
+          g_autofree const char **list = NULL;
+
+          g_variant_get (names, "(^a&s)", &list);
+          has = g_strv_contains (list, "org.freedesktop.secrets");
+        }
+    }
+  return has;
+}
+
+static void
+count_cb (EspyLogSession *session,
+          const char     *reason,
+          guint          *count)
+{
+  (*count)++;
+}
+
+static EspyLogSession *
+web_session_new (EspySimWebServer *server)
+{
+  EspyLogSession *session = espy_log_session_new ("uiweb", "127.0.0.1", 1);
+
+  espy_log_session_set_has_api (session, FALSE);
+  espy_log_session_set_web_port (session, espy_sim_web_server_get_port (server));
+  espy_log_session_set_backoff (session, 5000, 5000);
+  return session;
+}
+
+#define WEB_PASSWORD "Ui-Digest-pass-5150"
+
+/* A web server with Digest auth, no API, nothing in a YAML or the keyring:
+ * the view asks for the user name and password like it asks for a key,
+ * says so when they are wrong and asks again, streams with the right ones
+ * and, with Remember, a new view of the device streams without asking. */
+static void
+test_web_prompt (void)
+{
+  g_autoptr(EspySimWebServer) server = espy_sim_web_server_new (ESPY_SIM_WEB_FLAVOUR_ARDUINO);
+  g_autoptr(EspyLogSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  EspyLogsView *view;
+  AdwMessageDialog *dialog;
+  GtkEditable *user, *password;
+  GtkSwitch *remember;
+  guint asked = 0;
+
+  if (!keyring_available ())
+    {
+      g_test_skip ("no Secret Service on the session bus (run inside tests/test-env.sh)");
+      return;
+    }
+  keyring_clear ("uiweb", ESPY_SECRET_KIND_WEB_USER);
+  keyring_clear ("uiweb", ESPY_SECRET_KIND_WEB_PASSWORD);
+  espy_sim_web_server_set_auth (server, "webadmin", WEB_PASSWORD);
+  espy_sim_web_server_set_log_rate (server, 40);
+  g_assert_true (espy_sim_web_server_start (server, &error));
+  g_assert_no_error (error);
+
+  session = web_session_new (server);
+  g_signal_connect (session, "credentials-needed", G_CALLBACK (count_cb), &asked);
+  view = ESPY_LOGS_VIEW (espy_logs_view_new_for_session (session, 0));
+  gtk_window_set_child (window, GTK_WIDGET (view));
+
+  /* The prompt: empty user name, Connect off until there is one. */
+  WAIT_UNTIL ((dialog = find_dialog ("Web Server Password")) != NULL, 10000);
+  g_assert_cmpuint (asked, ==, 1);
+  g_assert_true (espy_log_session_get_web_credentials_needed (session));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "user name and password"));
+  web_dialog_parts (dialog, &user, &password, &remember);
+  g_assert_cmpstr (gtk_editable_get_text (user), ==, "");
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "connect"));
+  g_assert_true (gtk_switch_get_active (remember));
+  gtk_editable_set_text (user, "webadmin");
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "connect"));
+  gtk_editable_set_text (user, "");
+  settle (300);
+  save_screenshot ("web-prompt-window");
+  save_widget_screenshot (GTK_WIDGET (dialog), "web-prompt");
+
+  /* A wrong password: the prompt comes back saying so, user name kept. */
+  gtk_editable_set_text (user, "webadmin");
+  gtk_editable_set_text (password, "not-" WEB_PASSWORD);
+  {
+    AdwMessageDialog *first = dialog;
+
+    /* Connect closes this prompt; the refusal brings a new one. */
+    g_object_add_weak_pointer (G_OBJECT (first), (gpointer *) &first);
+    click (dialog, "C_onnect");
+    WAIT_UNTIL (first == NULL, 5000);
+  }
+  WAIT_UNTIL (asked == 2, 10000);
+  g_assert_error (espy_log_session_get_error (session), ESPY_EVENT_STREAM_ERROR,
+                  ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
+  WAIT_UNTIL ((dialog = find_dialog ("Web Server Password")) != NULL, 5000);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "rejected"));
+  g_assert_null (strstr (adw_message_dialog_get_body (dialog), WEB_PASSWORD));
+  g_assert_null (strstr (espy_log_session_get_status (session), WEB_PASSWORD));
+  web_dialog_parts (dialog, &user, &password, &remember);
+  g_assert_cmpstr (gtk_editable_get_text (user), ==, "webadmin");
+  g_assert_cmpstr (gtk_editable_get_text (password), ==, "");
+  /* Nothing stored for credentials the web server refused. */
+  {
+    g_autofree char *stored = keyring_get ("uiweb", ESPY_SECRET_KIND_WEB_PASSWORD);
+
+    g_assert_null (stored);
+  }
+  save_widget_screenshot (GTK_WIDGET (dialog), "web-prompt-wrong");
+
+  /* Cancelled: the banner offers the prompt again. */
+  click (dialog, "_Cancel");
+  g_assert_null (find_dialog ("Web Server Password"));
+  g_assert_true (espy_log_session_get_web_credentials_needed (session));
+  {
+    GtkWidget *button = find_button (GTK_WIDGET (view), "Enter Password…");
+
+    g_assert_nonnull (button);
+    g_assert_true (gtk_widget_get_visible (button));
+    g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "logs.enter-web-credentials");
+    g_assert_null (strstr (espy_log_session_get_status (session), "Failed"));
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "logs.enter-web-credentials", NULL));
+  WAIT_UNTIL ((dialog = find_dialog ("Web Server Password")) != NULL, 5000);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "rejected"));
+  save_screenshot ("web-prompt-banner");
+
+  /* The right one, remembered: lines stream, the keyring has both. */
+  web_dialog_parts (dialog, &user, &password, &remember);
+  gtk_editable_set_text (password, WEB_PASSWORD);
+  gtk_switch_set_active (remember, TRUE);
+  click (dialog, "C_onnect");
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  espy_sim_web_server_emit_log (server, 'W', "live", 9, "behind digest auth");
+  WAIT_UNTIL (view_contains (view, "behind digest auth"), 5000);
+  g_assert_null (find_dialog ("Web Server Password"));
+  g_assert_cmpuint (asked, ==, 2);
+  {
+    g_autofree char *stored_user = NULL;
+    g_autofree char *stored_password = NULL;
+
+    for (guint i = 0; i < 100 && stored_password == NULL; i++)
+      {
+        spin (50);
+        g_clear_pointer (&stored_user, g_free);
+        stored_user = keyring_get ("uiweb", ESPY_SECRET_KIND_WEB_USER);
+        stored_password = keyring_get ("uiweb", ESPY_SECRET_KIND_WEB_PASSWORD);
+      }
+    g_assert_cmpstr (stored_user, ==, "webadmin");
+    g_assert_cmpstr (stored_password, ==, WEB_PASSWORD);
+  }
+  save_screenshot ("web-streaming");
+  gtk_window_set_child (window, NULL);
+  g_clear_object (&session);
+
+  /* A new view of the device: straight from the keyring, no prompt. */
+  asked = 0;
+  session = web_session_new (server);
+  g_signal_connect (session, "credentials-needed", G_CALLBACK (count_cb), &asked);
+  view = ESPY_LOGS_VIEW (espy_logs_view_new_for_session (session, 0));
+  gtk_window_set_child (window, GTK_WIDGET (view));
+  WAIT_UNTIL (espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING, 10000);
+  espy_sim_web_server_emit_log (server, 'I', "live", 10, "remembered credentials");
+  WAIT_UNTIL (view_contains (view, "remembered credentials"), 5000);
+  g_assert_cmpuint (asked, ==, 0);
+  g_assert_null (find_dialog ("Web Server Password"));
+  gtk_window_set_child (window, NULL);
+
+  keyring_clear ("uiweb", ESPY_SECRET_KIND_WEB_USER);
+  keyring_clear ("uiweb", ESPY_SECRET_KIND_WEB_PASSWORD);
+}
+
 static void
 test_no_display (void)
 {
@@ -663,6 +973,7 @@ main (int   argc,
   g_test_add_func ("/ui/logs/paced", test_paced);
   g_test_add_func ("/ui/logs/live", test_live);
   g_test_add_func ("/ui/logs/key-prompt", test_empty_and_key);
+  g_test_add_func ("/ui/logs/web-prompt", test_web_prompt);
   ret = g_test_run ();
   gtk_window_destroy (window);
   return ret;

@@ -29,6 +29,15 @@ typedef enum {
   KEY_SOURCE_USER,     /* provide_key() */
 } KeySource;
 
+/* Where the web server credentials of the latest /events attempt came from. */
+typedef enum {
+  WEB_SOURCE_NONE,
+  WEB_SOURCE_GIVEN,    /* set_web_credentials(): the caller's */
+  WEB_SOURCE_USER,     /* provide_web_credentials() */
+  WEB_SOURCE_CONFIG,
+  WEB_SOURCE_KEYRING,
+} WebSource;
+
 struct _EspyLogSession
 {
   GObject parent_instance;
@@ -46,6 +55,13 @@ struct _EspyLogSession
   char *found_web_user;
   char *found_web_password;
   gboolean web_resolved;
+  /* From the user: provide_web_credentials(), kept while they work. */
+  char *user_web_user;
+  char *user_web_password;
+  gboolean remember_web;
+  WebSource web_source;          /* of the latest /events attempt */
+  char *tried_web_user;          /* its user name, for the prompt */
+  gboolean web_credentials_needed;
   EspyLogTransport transport;
   EspyLogTransport active_transport;
   EspyLogLevel level;
@@ -109,6 +125,7 @@ enum {
 enum {
   SIGNAL_LINE,
   SIGNAL_KEY_NEEDED,
+  SIGNAL_CREDENTIALS_NEEDED,
   SIGNAL_CONNECTED,
   N_SIGNALS
 };
@@ -331,7 +348,11 @@ update_status (EspyLogSession *self)
       status = g_strdup (_("Paused while an install uses the device"));
       break;
     case ESPY_LOG_SESSION_STATE_FAILED:
-      status = g_strdup_printf (_("Failed: %s"), self->error != NULL ? self->error->message : _("unknown error"));
+      /* Waiting for the user rather than failed: said like KEY_NEEDED. */
+      if (self->web_credentials_needed && self->error != NULL)
+        status = g_strdup (self->error->message);
+      else
+        status = g_strdup_printf (_("Failed: %s"), self->error != NULL ? self->error->message : _("unknown error"));
       break;
     default:
       g_assert_not_reached ();
@@ -741,6 +762,59 @@ on_event_closed (EspyEventStream *stream,
 }
 
 static void
+store_web_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* As for the API key: without a keyring the user is asked next time. */
+  if (!espy_secrets_store_finish (result, &error))
+    g_debug ("Could not store the web server credentials: %s", error->message);
+}
+
+static void
+clear_user_web_credentials (EspyLogSession *self)
+{
+  g_clear_pointer (&self->user_web_user, g_free);
+  g_clear_pointer (&self->user_web_password, espy_secret_free);
+  self->remember_web = FALSE;
+}
+
+/* The web server refused the stream (ERROR taken): FAILED, and the user is
+ * asked unless the caller gave the credentials. */
+static void
+ask_for_web_credentials (EspyLogSession *self,
+                         GError         *error)
+{
+  gboolean wrong = g_error_matches (error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
+  WebSource source = self->web_source;
+  const char *reason;
+
+  if (source == WEB_SOURCE_GIVEN)
+    {
+      fail (self, error);
+      return;
+    }
+  if (source == WEB_SOURCE_USER)
+    clear_user_web_credentials (self);
+
+  if (!wrong)
+    reason = _("The web server asks for a user name and password. Enter the ones from “web_server: auth:” in the device’s configuration.");
+  else if (source == WEB_SOURCE_CONFIG)
+    reason = _("The user name or password in the device’s configuration does not match the web server. Enter the ones the device runs with.");
+  else if (source == WEB_SOURCE_KEYRING)
+    reason = _("The stored user name or password does not match the web server any more. Enter its current ones.");
+  else
+    reason = _("The web server rejected the user name or password. Check them and try again.");
+
+  /* Set before the state changes: a banner shows the right button. */
+  self->web_credentials_needed = TRUE;
+  fail (self, error);
+  g_signal_emit (self, signals[SIGNAL_CREDENTIALS_NEEDED], 0, reason);
+}
+
+static void
 on_events_connected (GObject      *source,
                      GAsyncResult *result,
                      gpointer      user_data)
@@ -751,17 +825,30 @@ on_events_connected (GObject      *source,
 
   if (espy_event_stream_connect_finish (stream, result, &error))
     {
-      if (stream == self->stream)
-        streaming (self);
+      if (stream != self->stream)
+        return;
+      if (self->remember_web && self->web_source == WEB_SOURCE_USER && self->use_keyring)
+        {
+          espy_secrets_store_async (self->name, ESPY_SECRET_KIND_WEB_USER, self->user_web_user, NULL,
+                                    store_web_cb, NULL);
+          espy_secrets_store_async (self->name, ESPY_SECRET_KIND_WEB_PASSWORD,
+                                    self->user_web_password != NULL ? self->user_web_password : "", NULL,
+                                    store_web_cb, NULL);
+        }
+      self->remember_web = FALSE;
+      streaming (self);
       return;
     }
   if (stream != self->stream || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (error->domain == ESPY_EVENT_STREAM_ERROR &&
-      (error->code == ESPY_EVENT_STREAM_ERROR_AUTH_REQUIRED ||
-       error->code == ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS ||
-       error->code == ESPY_EVENT_STREAM_ERROR_NOT_FOUND))
+  if (g_error_matches (error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_AUTH_REQUIRED) ||
+      g_error_matches (error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS))
+    {
+      ask_for_web_credentials (self, g_steal_pointer (&error));
+      return;
+    }
+  if (g_error_matches (error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_NOT_FOUND))
     {
       fail (self, g_steal_pointer (&error));
       return;
@@ -828,12 +915,21 @@ resolve_web_credentials (EspyLogSession  *self,
 {
   *user = self->web_user;
   *password = self->web_password;
+  self->web_source = WEB_SOURCE_GIVEN;
+  if (*user != NULL)
+    return TRUE;
+  /* What the user typed in answer to the last refusal wins over what
+   * was refused. */
+  *user = self->user_web_user;
+  *password = self->user_web_password;
+  self->web_source = WEB_SOURCE_USER;
   if (*user != NULL)
     return TRUE;
   if (self->config != NULL && espy_device_config_get_web_server_username (self->config) != NULL)
     {
       *user = espy_device_config_get_web_server_username (self->config);
       *password = espy_device_config_get_web_server_password (self->config);
+      self->web_source = WEB_SOURCE_CONFIG;
       return TRUE;
     }
   if (self->use_keyring && !self->web_resolved)
@@ -846,6 +942,7 @@ resolve_web_credentials (EspyLogSession  *self,
     }
   *user = self->found_web_user;
   *password = self->found_web_password;
+  self->web_source = *user != NULL ? WEB_SOURCE_KEYRING : WEB_SOURCE_NONE;
   return TRUE;
 }
 
@@ -857,6 +954,8 @@ start_events (EspyLogSession *self)
 
   if (!resolve_web_credentials (self, &user, &password))
     return;
+  g_free (self->tried_web_user);
+  self->tried_web_user = g_strdup (user);
 
   set_active_transport (self, ESPY_LOG_TRANSPORT_EVENTS);
   set_state (self, ESPY_LOG_SESSION_STATE_CONNECTING);
@@ -919,6 +1018,7 @@ begin_attempt (EspyLogSession *self)
   gboolean use_events;
 
   close_transport (self);
+  self->web_credentials_needed = FALSE;
   if (!self->running)
     return;
   if (self->pause_count > 0)
@@ -1076,6 +1176,47 @@ espy_log_session_provide_key (EspyLogSession  *self,
     self->running = TRUE;
   begin_attempt (self);
   return TRUE;
+}
+
+gboolean
+espy_log_session_provide_web_credentials (EspyLogSession  *self,
+                                          const char      *user,
+                                          const char      *password,
+                                          gboolean         remember,
+                                          GError         **error)
+{
+  g_return_val_if_fail (ESPY_IS_LOG_SESSION (self), FALSE);
+
+  if (user == NULL || user[0] == '\0')
+    {
+      g_set_error_literal (error, ESPY_LOG_SESSION_ERROR, ESPY_LOG_SESSION_ERROR_NO_USER,
+                           _("Enter the web server’s user name."));
+      return FALSE;
+    }
+
+  clear_user_web_credentials (self);
+  self->user_web_user = g_strdup (user);
+  self->user_web_password = g_strdup (password != NULL ? password : "");
+  self->remember_web = remember;
+  self->backoff_ms = self->min_backoff_ms;
+  if (!self->running)
+    self->running = TRUE;
+  begin_attempt (self);
+  return TRUE;
+}
+
+gboolean
+espy_log_session_get_web_credentials_needed (EspyLogSession *self)
+{
+  g_return_val_if_fail (ESPY_IS_LOG_SESSION (self), FALSE);
+  return self->web_credentials_needed && self->state == ESPY_LOG_SESSION_STATE_FAILED;
+}
+
+const char *
+espy_log_session_get_web_user (EspyLogSession *self)
+{
+  g_return_val_if_fail (ESPY_IS_LOG_SESSION (self), NULL);
+  return self->tried_web_user;
 }
 
 /* --- install manager ------------------------------------------------------------ */
@@ -1459,6 +1600,9 @@ espy_log_session_finalize (GObject *object)
   espy_secret_free (self->web_password);
   g_free (self->found_web_user);
   espy_secret_free (self->found_web_password);
+  g_free (self->user_web_user);
+  espy_secret_free (self->user_web_password);
+  g_free (self->tried_web_user);
   espy_secret_free (self->given_key);
   espy_secret_free (self->key);
   g_free (self->status);
@@ -1571,6 +1715,9 @@ espy_log_session_class_init (EspyLogSessionClass *klass)
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_KEY_NEEDED] =
     g_signal_new ("key-needed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CREDENTIALS_NEEDED] =
+    g_signal_new ("credentials-needed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_CONNECTED] =
     g_signal_new ("connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

@@ -1,8 +1,8 @@
 /* espy-log-session.h: follows one device's logs for as long as it is open:
  * through the native API (plaintext or Noise) or the web server's /events,
- * finding the API key (YAML, keyring, the user), reconnecting with backoff,
- * following the device through an OTA reboot and stepping aside while an
- * install needs the device.
+ * finding the API key and the web server's credentials (YAML, keyring, the
+ * user), reconnecting with backoff, following the device through an OTA
+ * reboot and stepping aside while an install needs the device.
  *
  * Copyright 2026 The Espy authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 typedef enum {
   ESPY_LOG_SESSION_ERROR_NO_TRANSPORT,   /* neither an API nor a web server to read logs from */
   ESPY_LOG_SESSION_ERROR_NOT_WAITING,    /* a key was given while none was asked for */
+  ESPY_LOG_SESSION_ERROR_NO_USER,        /* web server credentials without a user name */
 } EspyLogSessionError;
 
 GQuark espy_log_session_error_quark (void);
@@ -109,6 +110,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EspyApiDetails, espy_api_details_free)
  *   ::key-needed (const char *reason)             the device wants an API key
  *        Espy does not have (REASON: why, for the prompt); answer with
  *        espy_log_session_provide_key()
+ *   ::credentials-needed (const char *reason)     the web server refused the
+ *        /events stream: no user name and password, or wrong ones (the state
+ *        is then FAILED, see get_web_credentials_needed()); answer with
+ *        espy_log_session_provide_web_credentials(). Not emitted when the
+ *        credentials came from set_web_credentials(): their caller decides.
  *   ::connected ()                                 a stream started (again) */
 #define ESPY_TYPE_LOG_SESSION (espy_log_session_get_type ())
 G_DECLARE_FINAL_TYPE (EspyLogSession, espy_log_session, ESPY, LOG_SESSION, GObject)
@@ -192,6 +198,22 @@ gboolean             espy_log_session_provide_key         (EspyLogSession      *
                                                            const char          *key,
                                                            gboolean             remember,
                                                            GError             **error);
+
+/* The answer to ::credentials-needed: USER (not empty) and PASSWORD are
+ * tried at once, before the YAML's and the keyring's; with REMEMBER both are
+ * stored in the keyring once the web server accepted them. FALSE with
+ * ESPY_LOG_SESSION_ERROR_NO_USER when USER is empty. */
+gboolean             espy_log_session_provide_web_credentials (EspyLogSession  *self,
+                                                               const char      *user,
+                                                               const char      *password,
+                                                               gboolean         remember,
+                                                               GError         **error);
+/* TRUE while the session is FAILED because the web server wants a user name
+ * and password Espy does not have (or the ones tried were wrong). */
+gboolean             espy_log_session_get_web_credentials_needed (EspyLogSession *self);
+/* The user name of the latest /events attempt (to fill in a prompt), or
+ * NULL. Never the password. */
+const char          *espy_log_session_get_web_user        (EspyLogSession      *self);
 
 const char          *espy_log_session_get_name            (EspyLogSession      *self);
 const char          *espy_log_session_get_host            (EspyLogSession      *self);

@@ -62,6 +62,8 @@ struct _EspyLogsView
   guint            pending_delete_lines;
   gboolean         needs_rebuild;
   GtkWidget       *key_dialog;
+  GtkWidget       *web_dialog;     /* the web server's user name and password */
+  char            *web_reason;     /* why the session last asked for them */
 
   /* Template widgets */
   GtkRevealer     *banner_revealer;
@@ -586,7 +588,8 @@ on_key_response (AdwMessageDialog *dialog,
       gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
-  self->key_dialog = NULL;
+  if (self->key_dialog == GTK_WIDGET (dialog))
+    self->key_dialog = NULL;
 }
 
 static void
@@ -597,32 +600,43 @@ on_key_peek (GtkEntry             *entry,
   gtk_entry_set_visibility (entry, !gtk_entry_get_visibility (entry));
 }
 
-static void
-show_key_dialog (EspyLogsView *self,
-                 const char   *reason)
+/* A hidden entry with a peek icon. A plain GtkEntry: GtkPasswordEntry of
+ * GTK 4.8 leaves a handler on the keyboard behind when its dialog goes away. */
+static GtkWidget *
+secret_entry_new (const char *placeholder,
+                  const char *peek_tooltip)
+{
+  GtkWidget *entry = gtk_entry_new ();
+
+  g_object_set (entry, "visibility", FALSE, "input-purpose", GTK_INPUT_PURPOSE_PASSWORD,
+                "placeholder-text", placeholder, "activates-default", TRUE,
+                "secondary-icon-name", "view-reveal-symbolic",
+                "secondary-icon-tooltip-text", peek_tooltip, NULL);
+  g_signal_connect (entry, "icon-press", G_CALLBACK (on_key_peek), NULL);
+  return entry;
+}
+
+/* The prompts' common frame: ENTRIES (NULL-terminated) over a "Remember in
+ * the keyring" switch, Cancel and Connect. */
+static AdwMessageDialog *
+secret_dialog_new (EspyLogsView *self,
+                   const char   *heading,
+                   const char   *reason,
+                   GtkWidget    *first_entry,
+                   ...)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   AdwMessageDialog *dialog;
-  GtkWidget *box, *entry, *row, *label, *remember;
-
-  if (self->key_dialog != NULL)
-    {
-      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self->key_dialog), reason);
-      gtk_window_present (GTK_WINDOW (self->key_dialog));
-      return;
-    }
+  GtkWidget *box, *row, *label, *remember;
+  va_list args;
 
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                                       _("API Encryption Key"), reason));
+                                                       heading, reason));
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  /* A plain hidden entry: GtkPasswordEntry of GTK 4.8 leaves a handler on
-   * the keyboard behind when its dialog goes away. */
-  entry = gtk_entry_new ();
-  g_object_set (entry, "visibility", FALSE, "input-purpose", GTK_INPUT_PURPOSE_PASSWORD,
-                "placeholder-text", _("Base64 key from the device’s YAML"), "activates-default", TRUE,
-                "secondary-icon-name", "view-reveal-symbolic",
-                "secondary-icon-tooltip-text", _("Show Key"), NULL);
-  g_signal_connect (entry, "icon-press", G_CALLBACK (on_key_peek), NULL);
+  va_start (args, first_entry);
+  for (GtkWidget *entry = first_entry; entry != NULL; entry = va_arg (args, GtkWidget *))
+    gtk_box_append (GTK_BOX (box), entry);
+  va_end (args);
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   label = gtk_label_new (_("Remember in the keyring"));
   gtk_widget_set_hexpand (label, TRUE);
@@ -632,19 +646,126 @@ show_key_dialog (EspyLogsView *self,
   gtk_widget_set_valign (remember, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (row), label);
   gtk_box_append (GTK_BOX (row), remember);
-  gtk_box_append (GTK_BOX (box), entry);
   gtk_box_append (GTK_BOX (box), row);
   adw_message_dialog_set_extra_child (dialog, box);
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "connect", _("C_onnect"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "connect", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (dialog, "connect");
   adw_message_dialog_set_close_response (dialog, "cancel");
-  g_object_set_data (G_OBJECT (dialog), "entry", entry);
   g_object_set_data (G_OBJECT (dialog), "remember", remember);
+  return dialog;
+}
+
+static void
+show_key_dialog (EspyLogsView *self,
+                 const char   *reason)
+{
+  AdwMessageDialog *dialog;
+  GtkWidget *entry;
+
+  if (self->key_dialog != NULL)
+    {
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self->key_dialog), reason);
+      gtk_window_present (GTK_WINDOW (self->key_dialog));
+      return;
+    }
+
+  entry = secret_entry_new (_("Base64 key from the device’s YAML"), _("Show Key"));
+  dialog = secret_dialog_new (self, _("API Encryption Key"), reason, entry, NULL);
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_key_response), self, 0);
   self->key_dialog = GTK_WIDGET (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (entry);
+}
+
+static void
+on_web_response (AdwMessageDialog *dialog,
+                 const char       *response,
+                 EspyLogsView     *self)
+{
+  GtkEditable *user = g_object_get_data (G_OBJECT (dialog), "user");
+  GtkEditable *password = g_object_get_data (G_OBJECT (dialog), "password");
+  GtkSwitch *remember = g_object_get_data (G_OBJECT (dialog), "remember");
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "connect") == 0 &&
+      !espy_log_session_provide_web_credentials (self->session, gtk_editable_get_text (user),
+                                                 gtk_editable_get_text (password),
+                                                 gtk_switch_get_active (remember), &error))
+    {
+      adw_message_dialog_set_body (dialog, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (user), "error");
+      g_signal_stop_emission_by_name (dialog, "response");
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  /* The text is the session's now; not left in a dying widget. */
+  gtk_editable_set_text (password, "");
+  if (self->web_dialog == GTK_WIDGET (dialog))
+    self->web_dialog = NULL;
+}
+
+static void
+on_web_user_changed (GtkEditable      *user,
+                     AdwMessageDialog *dialog)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (user), "error");
+  adw_message_dialog_set_response_enabled (dialog, "connect", gtk_editable_get_text (user)[0] != '\0');
+}
+
+static void
+on_web_user_activate (GtkEntry  *user,
+                      GtkWidget *password)
+{
+  /* Enter in the user name goes on to the password. */
+  gtk_widget_grab_focus (password);
+}
+
+static void
+show_web_dialog (EspyLogsView *self,
+                 const char   *reason)
+{
+  AdwMessageDialog *dialog;
+  GtkWidget *user, *password;
+  const char *known_user = espy_log_session_get_web_user (self->session);
+
+  if (reason == NULL)
+    reason = self->web_reason != NULL ? self->web_reason
+                                      : _("The web server asks for a user name and password.");
+  if (self->web_dialog != NULL)
+    {
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self->web_dialog), reason);
+      gtk_window_present (GTK_WINDOW (self->web_dialog));
+      return;
+    }
+
+  user = gtk_entry_new ();
+  g_object_set (user, "placeholder-text", _("User name"), "input-purpose", GTK_INPUT_PURPOSE_FREE_FORM,
+                "text", known_user != NULL ? known_user : "", NULL);
+  password = secret_entry_new (_("Password"), _("Show Password"));
+  dialog = secret_dialog_new (self, _("Web Server Password"), reason, user, password, NULL);
+  g_object_set_data (G_OBJECT (dialog), "user", user);
+  g_object_set_data (G_OBJECT (dialog), "password", password);
+  g_signal_connect_object (user, "changed", G_CALLBACK (on_web_user_changed), dialog, 0);
+  g_signal_connect_object (user, "activate", G_CALLBACK (on_web_user_activate), password, 0);
+  on_web_user_changed (GTK_EDITABLE (user), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_web_response), self, 0);
+  self->web_dialog = GTK_WIDGET (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  /* A known user name: the password is what was wrong. */
+  gtk_widget_grab_focus (known_user != NULL ? password : user);
+}
+
+static void
+on_credentials_needed (EspyLogSession *session,
+                       const char     *reason,
+                       EspyLogsView   *self)
+{
+  g_free (self->web_reason);
+  self->web_reason = g_strdup (reason);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    show_web_dialog (self, reason);
 }
 
 static void
@@ -669,8 +790,15 @@ update_banner (EspyLogsView *self)
       button = _("Enter Key…");
       action = "logs.enter-key";
       break;
-    case ESPY_LOG_SESSION_STATE_RECONNECTING:
     case ESPY_LOG_SESSION_STATE_FAILED:
+      if (espy_log_session_get_web_credentials_needed (self->session))
+        {
+          button = _("Enter Password…");
+          action = "logs.enter-web-credentials";
+          break;
+        }
+      G_GNUC_FALLTHROUGH;
+    case ESPY_LOG_SESSION_STATE_RECONNECTING:
     case ESPY_LOG_SESSION_STATE_IDLE:
       button = _("Retry Now");
       action = "logs.retry";
@@ -865,6 +993,14 @@ enter_key_action (GtkWidget  *widget,
   EspyLogsView *self = ESPY_LOGS_VIEW (widget);
 
   show_key_dialog (self, _("The device uses encryption. Enter its API encryption key."));
+}
+
+static void
+enter_web_credentials_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *param)
+{
+  show_web_dialog (ESPY_LOGS_VIEW (widget), NULL);
 }
 
 /* --- search and filters -------------------------------------------------------- */
@@ -1071,6 +1207,8 @@ espy_logs_view_map (GtkWidget *widget)
   espy_log_session_start (self->session);
   if (espy_log_session_get_state (self->session) == ESPY_LOG_SESSION_STATE_KEY_NEEDED)
     show_key_dialog (self, _("The device uses encryption. Enter its API encryption key."));
+  else if (espy_log_session_get_web_credentials_needed (self->session))
+    show_web_dialog (self, NULL);
 }
 
 static void
@@ -1096,6 +1234,7 @@ espy_logs_view_constructed (GObject *object)
   g_signal_connect_object (self->buffer, "items-changed", G_CALLBACK (on_items_changed), self, 0);
   g_signal_connect_object (self->session, "line", G_CALLBACK (on_line), self, 0);
   g_signal_connect_object (self->session, "key-needed", G_CALLBACK (on_key_needed), self, 0);
+  g_signal_connect_object (self->session, "credentials-needed", G_CALLBACK (on_credentials_needed), self, 0);
   g_signal_connect_object (self->session, "notify::status", G_CALLBACK (update_banner), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::state", G_CALLBACK (update_banner), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (adj, "changed", G_CALLBACK (on_adjustment_changed), self, 0);
@@ -1120,6 +1259,9 @@ espy_logs_view_dispose (GObject *object)
   if (self->key_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->key_dialog));
   self->key_dialog = NULL;
+  if (self->web_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->web_dialog));
+  self->web_dialog = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), ESPY_TYPE_LOGS_VIEW);
   G_OBJECT_CLASS (espy_logs_view_parent_class)->dispose (object);
 }
@@ -1133,6 +1275,7 @@ espy_logs_view_finalize (GObject *object)
   g_clear_object (&self->buffer);
   g_array_unref (self->counts);
   g_free (self->search);
+  g_free (self->web_reason);
   G_OBJECT_CLASS (espy_logs_view_parent_class)->finalize (object);
 }
 
@@ -1251,6 +1394,8 @@ espy_logs_view_class_init (EspyLogsViewClass *klass)
   gtk_widget_class_install_action (widget_class, "logs.search-previous", NULL, search_previous_action);
   gtk_widget_class_install_action (widget_class, "logs.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "logs.enter-key", NULL, enter_key_action);
+  gtk_widget_class_install_action (widget_class, "logs.enter-web-credentials", NULL,
+                                   enter_web_credentials_action);
   gtk_widget_class_install_property_action (widget_class, "logs.timestamps", "timestamps");
   gtk_widget_class_install_property_action (widget_class, "logs.reveal-secrets", "reveal-secrets");
 
