@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "espy-event-stream.h"
+#include "scripted-server.h"
 
 #define USER     "admin"
 #define PASSWORD "hunter2"
@@ -36,18 +37,12 @@ typedef enum {
 
 typedef struct
 {
-  GSocket *listener;
-  guint16 port;
-  GThread *thread;
+  ScriptedServer base;  /* first: the serve function is given it */
   Script script;
 
-  GMutex lock;
-  GCond cond;
-  gboolean stop;
   gboolean client_saw_first;    /* set by the test when the first event arrived */
   gboolean saw_first_before_close;
   GPtrArray *heads;             /* request heads */
-  gint connections;
 } Server;
 
 static char *
@@ -176,12 +171,12 @@ wait_for_client (Server *server)
 {
   gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
 
-  g_mutex_lock (&server->lock);
-  while (!server->client_saw_first && !server->stop)
-    if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
+  g_mutex_lock (&server->base.lock);
+  while (!server->client_saw_first && !server->base.stop)
+    if (!g_cond_wait_until (&server->base.cond, &server->base.lock, deadline))
       break;
   server->saw_first_before_close = server->client_saw_first;
-  g_mutex_unlock (&server->lock);
+  g_mutex_unlock (&server->base.lock);
 }
 
 /* Keeps the connection open and silent until the test ends or the client
@@ -195,9 +190,9 @@ hold (Server  *server,
       gboolean stop;
       char c;
 
-      g_mutex_lock (&server->lock);
-      stop = server->stop;
-      g_mutex_unlock (&server->lock);
+      g_mutex_lock (&server->base.lock);
+      stop = server->base.stop;
+      g_mutex_unlock (&server->base.lock);
       if (stop)
         return;
       if (g_socket_condition_timed_wait (socket, G_IO_IN | G_IO_HUP, 20000, NULL, NULL) &&
@@ -211,17 +206,18 @@ static const char stream_head[] =
   "Connection: keep-alive\r\n\r\n";
 
 static void
-serve_one (Server  *server,
-           GSocket *socket)
+serve_one (ScriptedServer *base,
+           GSocket        *socket)
 {
+  Server *server = (Server *) base;
   g_autofree char *head = read_head (socket);
   g_autofree char *authorization = NULL;
 
   if (head == NULL)
     return;
-  g_mutex_lock (&server->lock);
+  g_mutex_lock (&server->base.lock);
   g_ptr_array_add (server->heads, g_strdup (head));
-  g_mutex_unlock (&server->lock);
+  g_mutex_unlock (&server->base.lock);
   g_assert_true (g_str_has_prefix (head, "GET /events HTTP/1.1\r\n"));
 
   switch (server->script)
@@ -292,75 +288,22 @@ serve_one (Server  *server,
     }
 }
 
-static gpointer
-server_thread (gpointer data)
-{
-  Server *server = data;
-
-  for (;;)
-    {
-      g_autoptr(GSocket) socket = NULL;
-      gboolean stop;
-
-      g_mutex_lock (&server->lock);
-      stop = server->stop;
-      g_mutex_unlock (&server->lock);
-      if (stop)
-        break;
-      if (!g_socket_condition_timed_wait (server->listener, G_IO_IN, 20000, NULL, NULL))
-        continue;
-      socket = g_socket_accept (server->listener, NULL, NULL);
-      if (socket == NULL)
-        continue;
-      g_atomic_int_inc (&server->connections);
-      g_socket_set_blocking (socket, TRUE);
-      g_socket_set_timeout (socket, 10);
-      serve_one (server, socket);
-      g_socket_shutdown (socket, FALSE, TRUE, NULL);
-      g_socket_close (socket, NULL);
-    }
-  return NULL;
-}
-
 static Server *
 server_new (Script script)
 {
   Server *server = g_new0 (Server, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
 
   server->script = script;
   server->heads = g_ptr_array_new_with_free_func (g_free);
-  g_mutex_init (&server->lock);
-  g_cond_init (&server->cond);
-  server->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (server->listener, address, TRUE, &error);
-  g_assert_no_error (error);
-  g_socket_listen (server->listener, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (server->listener, &error);
-  g_assert_no_error (error);
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  server->thread = g_thread_new ("scripted-events", server_thread, server);
+  scripted_server_start (&server->base, "scripted-events", serve_one);
   return server;
 }
 
 static void
 server_free (Server *server)
 {
-  g_mutex_lock (&server->lock);
-  server->stop = TRUE;
-  g_cond_broadcast (&server->cond);
-  g_mutex_unlock (&server->lock);
-  g_thread_join (server->thread);
-  g_socket_close (server->listener, NULL);
-  g_object_unref (server->listener);
+  scripted_server_stop (&server->base);
   g_ptr_array_unref (server->heads);
-  g_mutex_clear (&server->lock);
-  g_cond_clear (&server->cond);
   g_free (server);
 }
 
@@ -369,10 +312,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_free)
 static void
 server_client_saw_first (Server *server)
 {
-  g_mutex_lock (&server->lock);
+  g_mutex_lock (&server->base.lock);
   server->client_saw_first = TRUE;
-  g_cond_broadcast (&server->cond);
-  g_mutex_unlock (&server->lock);
+  g_cond_broadcast (&server->base.cond);
+  g_mutex_unlock (&server->base.lock);
 }
 
 /* --- the client side --------------------------------------------------------- */
@@ -463,7 +406,7 @@ static EspyEventStream *
 watch_start (Watch  *w,
              Server *server)
 {
-  EspyEventStream *stream = espy_event_stream_new ("127.0.0.1", server->port);
+  EspyEventStream *stream = espy_event_stream_new ("127.0.0.1", server->base.port);
 
   memset (w, 0, sizeof *w);
   w->server = server;
@@ -528,7 +471,7 @@ test_arduino (void)
   assert_log (&w, all_events);
   g_assert_cmpuint (w.closed_count, ==, 1);
   g_assert_error (w.closed_error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_CLOSED);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   g_assert_nonnull (strstr (server->heads->pdata[0], "\r\nAccept: text/event-stream\r\n"));
   g_assert_null (strstr (server->heads->pdata[0], "Authorization"));
   watch_clear (&w);
@@ -562,7 +505,7 @@ test_digest (void)
   g_assert_no_error (w.connect_error);
   g_assert_cmpuint (w.log->len, ==, 1);
   g_assert_cmpstr (w.log->pdata[0], ==, "ping:Kitchen");
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 2);
   basic = dup_header (server->heads->pdata[0], "Authorization");
   g_assert_cmpstr (basic, ==, "Basic YWRtaW46aHVudGVyMg==");
   digest = dup_header (server->heads->pdata[1], "Authorization");
@@ -580,7 +523,7 @@ test_wrong_credentials (void)
   espy_event_stream_set_credentials (stream, USER, "wrong");
   watch_run (&w, stream);
   g_assert_error (w.connect_error, ESPY_EVENT_STREAM_ERROR, ESPY_EVENT_STREAM_ERROR_WRONG_CREDENTIALS);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 2);
   g_assert_cmpuint (w.closed_count, ==, 0);
   watch_clear (&w);
 }

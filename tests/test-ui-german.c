@@ -20,89 +20,13 @@
 #include "espy-demo.h"
 #include "espy-device-card.h"
 #include "espy-window.h"
+#include "ui-test-util.h"
 
 static EspyApplication *app;
 static EspyWindow *window;
 static const char *localedir;
 
 /* --- helpers -------------------------------------------------------------- */
-
-static gboolean
-wake_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (gboolean (*cond) (gpointer),
-            gpointer   data,
-            guint      timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, wake_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return cond (data);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, wake_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-frame_cb (GdkFrameClock *clock,
-          gpointer       data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-/* Lets layout, transitions and a frame happen. */
-static void
-settle (guint ms)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  gboolean drawn = FALSE;
-  gulong id;
-
-  spin (ms);
-  if (clock == NULL)
-    return;
-  id = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_cb), &drawn);
-  gtk_widget_queue_draw (GTK_WIDGET (window));
-  wait_until (flag_set, &drawn, 2000);
-  g_signal_handler_disconnect (clock, id);
-}
-
-static void
-collect_cards (GtkWidget *widget,
-               GPtrArray *cards)
-{
-  if (ESPY_IS_DEVICE_CARD (widget))
-    {
-      if (espy_device_card_get_device (ESPY_DEVICE_CARD (widget)) != NULL && gtk_widget_is_visible (widget))
-        g_ptr_array_add (cards, widget);
-      return;
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_cards (child, cards);
-}
 
 /* Visible labels below WIDGET (the mapped ones: not a squeezer's hidden
  * child or another stack page). */
@@ -142,22 +66,6 @@ shows (GtkWidget  *widget,
   return strstr (text, needle) != NULL;
 }
 
-static GtkWidget *
-find_card (const char *title)
-{
-  g_autoptr(GPtrArray) cards = g_ptr_array_new ();
-
-  collect_cards (GTK_WIDGET (window), cards);
-  for (guint i = 0; i < cards->len; i++)
-    {
-      EspyDevice *device = espy_device_card_get_device (g_ptr_array_index (cards, i));
-
-      if (g_strcmp0 (espy_device_get_display_name (device), title) == 0)
-        return g_ptr_array_index (cards, i);
-    }
-  return NULL;
-}
-
 /* Labels that show "…" in place of part of their text, as a list. A label
  * that does not ellipsize cannot be narrower than its text. */
 static char *
@@ -179,47 +87,12 @@ cut_labels (GtkWidget *widget)
 }
 
 static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *file_name = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width;
-  int height;
-
-  if (dir == NULL || *dir == '\0')
-    return;
-
-  settle (300);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  file_name = g_strconcat (name, ".png", NULL);
-  path = g_build_filename (dir, file_name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s (%d×%d)", path, width, height);
-}
-
-static void
 set_window_size (int width,
                  int height)
 {
   gtk_window_unmaximize (GTK_WINDOW (window));
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
-  settle (400);
+  ui_test_settle (GTK_WIDGET (window), 400);
 }
 
 /* Six cards, five of them online, the attic fan found offline. */
@@ -227,10 +100,10 @@ static gboolean
 cards_ready (gpointer data)
 {
   g_autoptr(GPtrArray) cards = g_ptr_array_new ();
-  GtkWidget *attic = find_card ("Attic Fan");
+  GtkWidget *attic = ui_test_find_card (GTK_WIDGET (window), "Attic Fan");
   guint online = 0;
 
-  collect_cards (GTK_WIDGET (window), cards);
+  ui_test_collect_cards (GTK_WIDGET (window), cards);
   if (cards->len != 6 || attic == NULL)
     return FALSE;
   for (guint i = 0; i < cards->len; i++)
@@ -280,8 +153,8 @@ test_window (void)
   g_autofree char *cut = NULL;
 
   set_window_size (1100, 720);
-  g_assert_true (wait_until (cards_ready, NULL, 20000));
-  settle (300);
+  g_assert_true (ui_test_wait_until (cards_ready, NULL, 20000));
+  ui_test_settle (GTK_WIDGET (window), 300);
 
   /* The header and the filter bar. */
   text = text_of (GTK_WIDGET (window));
@@ -292,12 +165,12 @@ test_window (void)
   g_assert_nonnull (strstr (text, "|Fehlgeschlagen|"));
 
   /* The cards: status, badge and button. */
-  card = find_card ("Living Room Sensor");
+  card = ui_test_find_card (GTK_WIDGET (window), "Living Room Sensor");
   g_assert_nonnull (card);
   g_assert_true (shows (card, "Erreichbar"));
   g_assert_true (shows (card, "Neue Version"));
   g_assert_true (shows (card, "Installieren"));
-  card = find_card ("Attic Fan");
+  card = ui_test_find_card (GTK_WIDGET (window), "Attic Fan");
   g_assert_true (shows (card, "Nicht erreichbar"));
 
   /* No English left where the catalogue has German. */
@@ -319,7 +192,7 @@ test_window (void)
   if (*cut != '\0')
     g_error ("labels cut short at 1100×720: %s", cut);
 
-  save_screenshot (GTK_WIDGET (window), "german");
+  ui_test_screenshot (GTK_WIDGET (window), "german");
 }
 
 static void
@@ -329,11 +202,11 @@ test_narrow (void)
 
   /* The phone-sized layout: the header gives way to icons, cards stack. */
   set_window_size (360, 720);
-  settle (400);
+  ui_test_settle (GTK_WIDGET (window), 400);
   cut = cut_labels (GTK_WIDGET (window));
   if (*cut != '\0')
     g_error ("labels cut short at 360×720: %s", cut);
-  save_screenshot (GTK_WIDGET (window), "german-narrow");
+  ui_test_screenshot (GTK_WIDGET (window), "german-narrow");
   set_window_size (1100, 720);
 }
 
@@ -372,23 +245,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *schema_dir = NULL;
   g_autofree char *po_dir = NULL;
   const char *build_dir = g_getenv ("G_TEST_BUILDDIR");
-  GList *windows;
   int ret;
 
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
-  g_setenv ("NO_AT_BRIDGE", "1", FALSE);
-  if (build_dir != NULL && g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL)
-    {
-      schema_dir = g_build_filename (build_dir, "..", "data", NULL);
-      if (g_file_test (schema_dir, G_FILE_TEST_IS_DIR))
-        g_setenv ("GSETTINGS_SCHEMA_DIR", schema_dir, TRUE);
-    }
+  ui_test_app_env ();
   localedir = g_getenv ("ESPY_LOCALEDIR");
   if (localedir == NULL && build_dir != NULL)
     localedir = po_dir = g_build_filename (build_dir, "..", "po", NULL);
@@ -414,17 +275,7 @@ main (int   argc,
       g_test_add_func ("/ui/german/no-display", test_no_display);
       return g_test_run ();
     }
-  g_object_set (gtk_settings_get_default (), "gtk-decoration-layout", "appmenu:close", NULL);
-
-  app = espy_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_COMMAND_LINE);
-  if (!g_application_register (G_APPLICATION (app), NULL, &error))
-    g_error ("Could not register the application: %s", error->message);
-  espy_application_set_demo_mode (app, TRUE);
-  g_application_activate (G_APPLICATION (app));
-  windows = gtk_application_get_windows (GTK_APPLICATION (app));
-  g_assert_nonnull (windows);
-  window = ESPY_WINDOW (windows->data);
+  window = ui_test_demo_start (&app);
 
   g_test_add_func ("/ui/german/window", test_window);
   g_test_add_func ("/ui/german/narrow", test_narrow);
@@ -432,8 +283,6 @@ main (int   argc,
 
   ret = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
+  ui_test_demo_stop (window, &app);
   return ret;
 }

@@ -19,6 +19,7 @@
 #include "espy-secrets.h"
 #include "espy-sim-device.h"
 #include "espy-sim-web-server.h"
+#include "ui-test-util.h"
 
 #define OLD_VERSION "2025.10.0"
 #define NEW_VERSION "2026.1.0"
@@ -26,103 +27,6 @@
 #define WEB_PASS    "w3b-ui-s3cret"
 
 /* --- helpers -------------------------------------------------------------- */
-
-static gboolean
-wake_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (gboolean (*cond) (gpointer),
-            gpointer   data,
-            guint      timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, wake_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return cond (data);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, wake_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* A label anywhere under WIDGET whose text contains TEXT. */
-static GtkWidget *
-find_label (GtkWidget  *widget,
-            const char *text)
-{
-  GtkWidget *child;
-
-  if (GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget)
-      && strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL)
-    return widget;
-  for (child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-/* Renders WINDOW into $ESPY_SCREENSHOTS_DIR/NAME, if that is set. */
-static void
-screenshot (GtkWidget  *window,
-            const char *name)
-{
-  const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkWidget *content;
-  int width, height;
-
-  if (dir == NULL || *dir == '\0')
-    return;
-
-  /* The content: the window's own snapshot would add the CSD shadow. */
-  content = adw_window_get_content (ADW_WINDOW (window));
-  spin (300);
-  width = gtk_widget_get_width (content);
-  height = gtk_widget_get_height (content);
-  g_assert_cmpint (width, >, 0);
-
-  paintable = gtk_widget_paintable_new (content);
-  /* Nothing to render until the widget was drawn once (a page that just
-   * changed): give it a few frames. */
-  for (guint i = 0; i < 20 && node == NULL; i++)
-    {
-      if (i > 0)
-        spin (100);
-      g_clear_object (&snapshot);
-      snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (content)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 typedef struct {
   EspySimDevice      *sim;
@@ -283,7 +187,7 @@ file_checked_cond (gpointer data)
 {
   Fixture *f = data;
 
-  return find_label (f->dialog, "Checking") == NULL;
+  return ui_test_find_label (f->dialog, "Checking") == NULL;
 }
 
 static gboolean
@@ -318,12 +222,12 @@ open_dialog (Fixture *f,
   g_assert_false (espy_install_dialog_get_can_install (ESPY_INSTALL_DIALOG (f->dialog)));
 
   espy_install_dialog_set_file (ESPY_INSTALL_DIALOG (f->dialog), f->firmware);
-  g_assert_true (wait_until (can_install_cond, f, 10000));
-  g_assert_nonnull (find_label (f->dialog, "firmware.bin"));
+  g_assert_true (ui_test_wait_until (can_install_cond, f, 10000));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "firmware.bin"));
   /* The rows a user sees before installing. */
-  g_assert_nonnull (find_label (f->dialog, "Build from Configuration"));
-  g_assert_nonnull (find_label (f->dialog, "No configuration for this device in the folder"));
-  g_assert_nonnull (find_label (f->dialog, "Wirelessly"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Build from Configuration"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "No configuration for this device in the folder"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Wirelessly"));
 }
 
 static void
@@ -352,21 +256,21 @@ test_success (Fixture       *f,
   press_install (f);
   g_assert_cmpstr (espy_install_dialog_get_page (ESPY_INSTALL_DIALOG (f->dialog)), ==, "progress");
 
-  g_assert_true (wait_until (uploading_cond, f, 20000));
-  g_assert_nonnull (find_label (f->dialog, "Uploading"));
-  g_assert_nonnull (find_label (f->dialog, "/s"));        /* speed */
-  g_assert_nonnull (find_label (f->dialog, "left"));      /* ETA */
-  screenshot (f->dialog, "install-progress.png");
+  g_assert_true (ui_test_wait_until (uploading_cond, f, 20000));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Uploading"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "/s"));        /* speed */
+  g_assert_nonnull (ui_test_find_label (f->dialog, "left"));      /* ETA */
+  ui_test_screenshot_content (f->dialog, "install-progress");
 
-  g_assert_true (wait_until (result_cond, f, 30000));
+  g_assert_true (ui_test_wait_until (result_cond, f, 30000));
   g_assert_cmpstr (espy_install_dialog_get_page (ESPY_INSTALL_DIALOG (f->dialog)), ==, "success");
   g_assert_cmpuint (f->states->len, ==, G_N_ELEMENTS (expected));
   for (i = 0; i < G_N_ELEMENTS (expected); i++)
     g_assert_cmpint (g_array_index (f->states, EspyInstallState, i), ==, expected[i]);
-  g_assert_nonnull (find_label (f->dialog, "Firmware Installed"));
-  g_assert_nonnull (find_label (f->dialog, NEW_VERSION));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Firmware Installed"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, NEW_VERSION));
   g_assert_cmpstr (espy_device_get_version (f->device), ==, NEW_VERSION);
-  screenshot (f->dialog, "install-succeeded.png");
+  ui_test_screenshot_content (f->dialog, "install-succeeded");
 }
 
 static void
@@ -379,19 +283,19 @@ test_failure (Fixture       *f,
   start_device (f);
   open_dialog (f, 64 * 1024);
   press_install (f);
-  g_assert_true (wait_until (result_cond, f, 30000));
+  g_assert_true (ui_test_wait_until (result_cond, f, 30000));
   g_assert_cmpstr (espy_install_dialog_get_page (ESPY_INSTALL_DIALOG (f->dialog)), ==, "failure");
 
   job = espy_install_dialog_get_job (ESPY_INSTALL_DIALOG (f->dialog));
   g_assert_cmpint (espy_install_job_get_failed_state (job), ==, ESPY_INSTALL_STATE_UPLOADING);
   g_assert_cmpint (espy_install_job_get_device_code (job), ==, 0x89);
   /* The step, and the cause in words. */
-  g_assert_nonnull (find_label (f->dialog, "Upload Failed"));
-  g_assert_nonnull (find_label (f->dialog, espy_ota_error_describe (ESPY_OTA_ERROR_ESP32_NOT_ENOUGH_SPACE)));
-  g_assert_nonnull (find_label (f->dialog, "Try Again"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Upload Failed"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, espy_ota_error_describe (ESPY_OTA_ERROR_ESP32_NOT_ENOUGH_SPACE)));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "Try Again"));
   /* No win.troubleshoot on this parent: no button that does nothing. */
-  g_assert_null (find_label (f->dialog, "Troubleshoot"));
-  screenshot (f->dialog, "install-failed.png");
+  g_assert_null (ui_test_find_label (f->dialog, "Troubleshoot"));
+  ui_test_screenshot_content (f->dialog, "install-failed");
 
   /* Try Again: back to the setup, file kept. */
   g_assert_true (gtk_widget_activate_action (f->dialog, "install.retry", NULL));
@@ -412,14 +316,14 @@ test_bad_file (Fixture       *f,
   gtk_window_present (GTK_WINDOW (f->dialog));
   file = write_file (f, "kitchen.bin", text);
   espy_install_dialog_set_file (ESPY_INSTALL_DIALOG (f->dialog), file);
-  g_assert_true (wait_until (file_checked_cond, f, 10000));
-  spin (100);
+  g_assert_true (ui_test_wait_until (file_checked_cond, f, 10000));
+  ui_test_spin (100);
   g_assert_false (espy_install_dialog_get_can_install (ESPY_INSTALL_DIALOG (f->dialog)));
-  g_assert_nonnull (find_label (f->dialog, "kitchen.bin"));
-  g_assert_nonnull (find_label (f->dialog, "firmware"));  /* the image check's message */
+  g_assert_nonnull (ui_test_find_label (f->dialog, "kitchen.bin"));
+  g_assert_nonnull (ui_test_find_label (f->dialog, "firmware"));  /* the image check's message */
   g_assert_null (espy_install_dialog_get_job (ESPY_INSTALL_DIALOG (f->dialog)));
   g_assert_cmpuint (espy_sim_device_get_connection_count (f->sim), ==, 0);
-  screenshot (f->dialog, "install-bad-file.png");
+  ui_test_screenshot_content (f->dialog, "install-bad-file");
 }
 
 static gboolean
@@ -438,7 +342,7 @@ test_close_keeps_running (Fixture       *f,
   start_device (f);
   open_dialog (f, 384 * 1024);
   press_install (f);
-  g_assert_true (wait_until (uploading_cond, f, 20000));
+  g_assert_true (ui_test_wait_until (uploading_cond, f, 20000));
 
   job = g_object_ref (espy_install_dialog_get_job (ESPY_INSTALL_DIALOG (f->dialog)));
   gtk_window_close (GTK_WINDOW (f->dialog));
@@ -446,7 +350,7 @@ test_close_keeps_running (Fixture       *f,
   g_assert_true (espy_install_manager_get_has_running (f->manager));
   g_assert_true (espy_install_manager_lookup_active (f->manager, "kitchen") == job);
 
-  g_assert_true (wait_until (job_final_cond, job, 30000));
+  g_assert_true (ui_test_wait_until (job_final_cond, job, 30000));
   g_assert_cmpint (espy_install_job_get_state (job), ==, ESPY_INSTALL_STATE_SUCCEEDED);
   g_assert_cmpstr (espy_install_job_get_new_version (job), ==, NEW_VERSION);
   g_assert_cmpuint (espy_sim_device_get_upload_count (f->sim), ==, 1);
@@ -471,23 +375,23 @@ test_device_page (Fixture       *f,
   gtk_window_set_default_size (GTK_WINDOW (f->parent), 480, 1500);
   adw_window_set_content (ADW_WINDOW (f->parent), page);
   espy_device_page_set_device (ESPY_DEVICE_PAGE (page), f->device);
-  spin (200);
+  ui_test_spin (200);
 
   port = g_strdup_printf ("%u", (guint) espy_sim_device_get_ota_port (f->sim));
-  g_assert_nonnull (find_label (page, "Kitchen Lights"));
-  g_assert_nonnull (find_label (page, "ac:bc:32:00:11:22"));
-  g_assert_nonnull (find_label (page, "esp32dev"));
-  g_assert_nonnull (find_label (page, OLD_VERSION));
-  g_assert_nonnull (find_label (page, port));
-  g_assert_nonnull (find_label (page, "http://127.0.0.1:8080/"));
-  g_assert_nonnull (find_label (page, "added by address"));
-  g_assert_nonnull (find_label (page, "Forget Device"));
-  screenshot (f->parent, "device-page.png");
+  g_assert_nonnull (ui_test_find_label (page, "Kitchen Lights"));
+  g_assert_nonnull (ui_test_find_label (page, "ac:bc:32:00:11:22"));
+  g_assert_nonnull (ui_test_find_label (page, "esp32dev"));
+  g_assert_nonnull (ui_test_find_label (page, OLD_VERSION));
+  g_assert_nonnull (ui_test_find_label (page, port));
+  g_assert_nonnull (ui_test_find_label (page, "http://127.0.0.1:8080/"));
+  g_assert_nonnull (ui_test_find_label (page, "added by address"));
+  g_assert_nonnull (ui_test_find_label (page, "Forget Device"));
+  ui_test_screenshot_content (f->parent, "device-page");
 
   /* Without a manual source, nothing to forget. */
   g_assert_true (espy_device_store_remove (f->store, ESPY_DEVICE_SOURCE_MANUAL, "kitchen"));
-  spin (50);
-  g_assert_null (find_label (page, "Forget Device"));
+  ui_test_spin (50);
+  g_assert_null (ui_test_find_label (page, "Forget Device"));
 
   espy_device_page_set_device (ESPY_DEVICE_PAGE (page), NULL);
 }
@@ -537,7 +441,7 @@ clear_secret (EspySecretKind kind)
   SecretWait w = { 0 };
 
   espy_secrets_clear_async ("kitchen", kind, NULL, secret_cleared_cb, &w);
-  g_assert_true (wait_until (flag_cond, &w, 10000));
+  g_assert_true (ui_test_wait_until (flag_cond, &w, 10000));
 }
 
 /* The keyring's secret of KIND for "kitchen" (NULL: none). */
@@ -547,7 +451,7 @@ lookup_secret (EspySecretKind kind)
   SecretWait w = { 0 };
 
   espy_secrets_lookup_async ("kitchen", kind, NULL, secret_looked_up_cb, &w);
-  g_assert_true (wait_until (flag_cond, &w, 10000));
+  g_assert_true (ui_test_wait_until (flag_cond, &w, 10000));
   return w.secret;
 }
 
@@ -606,7 +510,7 @@ find_type (GtkWidget *widget,
 static gboolean
 keyring_label_cond (gpointer data)
 {
-  return find_label (((Fixture *) data)->dialog, "From the keyring") != NULL;
+  return ui_test_find_label (((Fixture *) data)->dialog, "From the keyring") != NULL;
 }
 
 static void
@@ -637,7 +541,7 @@ test_web_credentials (Fixture       *f,
   g_assert_true (gtk_widget_get_visible (find_group (f->dialog, "Password")));
 
   espy_install_dialog_set_transport (ESPY_INSTALL_DIALOG (f->dialog), ESPY_INSTALL_TRANSPORT_WEB);
-  spin (300);  /* the keyring lookup (nothing there) */
+  ui_test_spin (300);  /* the keyring lookup (nothing there) */
   g_assert_true (gtk_widget_get_visible (group));
   user_row = find_row (group, ADW_TYPE_ENTRY_ROW, "User Name");
   password_row = find_row (group, ADW_TYPE_PASSWORD_ENTRY_ROW, "Web Server Password");
@@ -645,7 +549,7 @@ test_web_credentials (Fixture       *f,
   g_assert_nonnull (password_row);
   g_assert_true (gtk_widget_get_visible (user_row));
   g_assert_true (gtk_widget_get_visible (password_row));
-  g_assert_null (find_label (f->dialog, "From the keyring"));
+  g_assert_null (ui_test_find_label (f->dialog, "From the keyring"));
   /* The OTA password entry is another row: typing there is not the web password. */
   ota_password_row = find_row (f->dialog, ADW_TYPE_PASSWORD_ENTRY_ROW, "OTA Password");
   g_assert_nonnull (ota_password_row);
@@ -655,10 +559,10 @@ test_web_credentials (Fixture       *f,
   gtk_editable_set_text (GTK_EDITABLE (user_row), WEB_USER);
   gtk_editable_set_text (GTK_EDITABLE (password_row), WEB_PASS);
   gtk_switch_set_active (GTK_SWITCH (find_type (group, GTK_TYPE_SWITCH)), TRUE);
-  screenshot (f->dialog, "install-web-credentials.png");
+  ui_test_screenshot_content (f->dialog, "install-web-credentials");
 
   press_install (f);
-  g_assert_true (wait_until (result_cond, f, 30000));
+  g_assert_true (ui_test_wait_until (result_cond, f, 30000));
   job = espy_install_dialog_get_job (ESPY_INSTALL_DIALOG (f->dialog));
   if (espy_install_job_get_error (job) != NULL)
     g_test_message ("install: %s", espy_install_job_get_error (job)->message);
@@ -670,7 +574,7 @@ test_web_credentials (Fixture       *f,
   /* Remembered once it worked. */
   for (guint i = 0; i < 50 && stored_password == NULL; i++)
     {
-      spin (100);
+      ui_test_spin (100);
       stored_password = lookup_secret (ESPY_SECRET_KIND_WEB_PASSWORD);
     }
   stored_user = lookup_secret (ESPY_SECRET_KIND_WEB_USER);
@@ -684,15 +588,15 @@ test_web_credentials (Fixture       *f,
                                                                f->manager, NULL));
   gtk_window_present (GTK_WINDOW (f->dialog));
   espy_install_dialog_set_transport (ESPY_INSTALL_DIALOG (f->dialog), ESPY_INSTALL_TRANSPORT_WEB);
-  g_assert_true (wait_until (keyring_label_cond, f, 10000));
+  g_assert_true (ui_test_wait_until (keyring_label_cond, f, 10000));
   group = find_group (f->dialog, "Web Server Sign-In");
   g_assert_false (gtk_widget_get_visible (find_row (group, ADW_TYPE_ENTRY_ROW, "User Name")));
-  screenshot (f->dialog, "install-web-credentials-keyring.png");
+  ui_test_screenshot_content (f->dialog, "install-web-credentials-keyring");
 
   /* Change: the fields again, the keyring's answer set aside. */
   g_assert_true (gtk_widget_activate_action (f->dialog, "install.change-web-credentials", NULL));
   g_assert_true (gtk_widget_get_visible (find_row (group, ADW_TYPE_ENTRY_ROW, "User Name")));
-  g_assert_null (find_label (f->dialog, "From the keyring"));
+  g_assert_null (ui_test_find_label (f->dialog, "From the keyring"));
 
   clear_secret (ESPY_SECRET_KIND_WEB_USER);
   clear_secret (ESPY_SECRET_KIND_WEB_PASSWORD);
@@ -702,18 +606,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GTK_A11Y", "none", FALSE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", FALSE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("No display (run under xvfb-run)");
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
+  if (!ui_test_init (&argc, &argv))
+    return 0;
 
 #define UI_TEST(path, fn) \
   g_test_add ("/ui/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)

@@ -16,25 +16,9 @@
 #include "espy-password-change.h"
 #include "espy-password-wizard.h"
 #include "espy-sim-device.h"
+#include "ui-test-util.h"
 
 #define NEW_PW "wizard-New-pw-42"
-
-static gboolean
-wake_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, wake_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static gboolean
 wait_page (EspyPasswordWizard *wizard,
@@ -46,66 +30,6 @@ wait_page (EspyPasswordWizard *wizard,
   while (g_strcmp0 (espy_password_wizard_get_page (wizard), name) != 0 && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
   return g_strcmp0 (espy_password_wizard_get_page (wizard), name) == 0;
-}
-
-static void
-collect (GtkWidget *widget,
-         GType      type,
-         GPtrArray *out)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (out, widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect (child, type, out);
-}
-
-/* A visible label under WIDGET whose text contains TEXT. */
-static GtkWidget *
-find_label (GtkWidget  *widget,
-            const char *text)
-{
-  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
-
-  collect (widget, GTK_TYPE_LABEL, labels);
-  for (guint i = 0; i < labels->len; i++)
-    if (gtk_widget_is_drawable (g_ptr_array_index (labels, i))
-        && strstr (gtk_label_get_text (g_ptr_array_index (labels, i)), text) != NULL)
-      return g_ptr_array_index (labels, i);
-  return NULL;
-}
-
-static void
-screenshot (GtkWidget  *window,
-            const char *name)
-{
-  const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkWidget *content;
-  int width, height;
-
-  if (dir == NULL || *dir == '\0')
-    return;
-  content = adw_window_get_content (ADW_WINDOW (window));
-  spin (300);
-  width = gtk_widget_get_width (content);
-  height = gtk_widget_get_height (content);
-  g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (content);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (content)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
 }
 
 /* The simulator does not read the password marker of its new firmware
@@ -177,7 +101,7 @@ fixture_setup (Fixture       *f,
   gtk_window_present (GTK_WINDOW (f->parent));
   f->wizard = espy_password_wizard_new_for_config (GTK_WINDOW (f->parent), f->config, NULL, 0);
   gtk_window_present (GTK_WINDOW (f->wizard));
-  spin (200);
+  ui_test_spin (200);
 }
 
 static void
@@ -204,7 +128,7 @@ fixture_teardown (Fixture       *f,
 {
   gtk_window_destroy (GTK_WINDOW (f->wizard));
   gtk_window_destroy (GTK_WINDOW (f->parent));
-  spin (50);
+  ui_test_spin (50);
   g_signal_handlers_disconnect_by_func (f->sim, upload_finished_cb, NULL);
   espy_sim_device_stop (f->sim);
   g_object_unref (f->sim);
@@ -221,7 +145,7 @@ entry (Fixture    *f,
 {
   g_autoptr(GPtrArray) entries = g_ptr_array_new ();
 
-  collect (GTK_WIDGET (f->wizard), ADW_TYPE_PASSWORD_ENTRY_ROW, entries);
+  ui_test_collect (GTK_WIDGET (f->wizard), ADW_TYPE_PASSWORD_ENTRY_ROW, entries);
   for (guint i = 0; i < entries->len; i++)
     if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (entries, i)), title) == 0)
       return g_ptr_array_index (entries, i);
@@ -278,31 +202,31 @@ test_change (Fixture       *f,
   g_autofree char *diff = NULL;
 
   g_assert_cmpstr (espy_password_wizard_get_page (f->wizard), ==, "flow");
-  screenshot (GTK_WIDGET (f->wizard), "password-1-flow.png");
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-1-flow");
   next (f);
   g_assert_true (wait_page (f->wizard, "check", 2000));
   /* Next stays off until the device answered. */
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (f->wizard), "wizard.next", NULL) &&
                   g_strcmp0 (espy_password_wizard_get_page (f->wizard), "check") != 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->wizard), "wizard.check", NULL));
-  while (find_label (GTK_WIDGET (f->wizard), "The device accepts this password") == NULL)
+  while (ui_test_find_label (GTK_WIDGET (f->wizard), "The device accepts this password") == NULL)
     g_main_context_iteration (NULL, TRUE);
-  screenshot (GTK_WIDGET (f->wizard), "password-2-check.png");
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-2-check");
   next (f);
   g_assert_true (wait_page (f->wizard, "password", 2000));
 
   gtk_editable_set_text (GTK_EDITABLE (entry (f, "New password")), NEW_PW);
   gtk_editable_set_text (GTK_EDITABLE (entry (f, "Repeat the new password")), "typo");
-  spin (50);
-  g_assert_nonnull (find_label (GTK_WIDGET (f->wizard), "The two passwords differ"));
+  ui_test_spin (50);
+  g_assert_nonnull (ui_test_find_label (GTK_WIDGET (f->wizard), "The two passwords differ"));
   gtk_editable_set_text (GTK_EDITABLE (entry (f, "Repeat the new password")), NEW_PW);
-  spin (50);
-  screenshot (GTK_WIDGET (f->wizard), "password-3-new.png");
+  ui_test_spin (50);
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-3-new");
   next (f);
   g_assert_true (wait_page (f->wizard, "review", 10000));
 
   /* The exact diff, passwords hidden. */
-  collect (GTK_WIDGET (f->wizard), GTK_TYPE_TEXT_VIEW, views);
+  ui_test_collect (GTK_WIDGET (f->wizard), GTK_TYPE_TEXT_VIEW, views);
   g_assert_cmpuint (views->len, ==, 1);
   buffer = gtk_text_view_get_buffer (g_ptr_array_index (views, 0));
   gtk_text_buffer_get_bounds (buffer, &start, &end);
@@ -311,16 +235,16 @@ test_change (Fixture       *f,
   g_assert_nonnull (strstr (diff, "-kitchen_ota: ********\n+kitchen_ota: ********\n"));
   g_assert_null (strstr (diff, NEW_PW));
   g_assert_null (strstr (diff, "old-kitchen-pw"));
-  screenshot (GTK_WIDGET (f->wizard), "password-4-review.png");
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-4-review");
 
   next (f);
   g_assert_true (wait_page (f->wizard, "run", 2000));
-  spin (400);
-  screenshot (GTK_WIDGET (f->wizard), "password-5-run.png");
+  ui_test_spin (400);
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-5-run");
   g_assert_true (wait_page (f->wizard, "result", 60000));
-  g_assert_nonnull (find_label (GTK_WIDGET (f->wizard), "Password Changed"));
-  g_assert_nonnull (find_label (GTK_WIDGET (f->wizard), "the new password is accepted and the old one refused"));
-  screenshot (GTK_WIDGET (f->wizard), "password-6-result.png");
+  g_assert_nonnull (ui_test_find_label (GTK_WIDGET (f->wizard), "Password Changed"));
+  g_assert_nonnull (ui_test_find_label (GTK_WIDGET (f->wizard), "the new password is accepted and the old one refused"));
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-6-result");
 
   /* What the wizard says is what the device does. */
   g_assert_true (accepts (f->sim, NEW_PW));
@@ -339,13 +263,13 @@ test_wrong_current (Fixture       *f,
   next (f);
   g_assert_true (wait_page (f->wizard, "check", 2000));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->wizard), "wizard.check", NULL));
-  while (find_label (GTK_WIDGET (f->wizard), "Check failed") == NULL)
+  while (ui_test_find_label (GTK_WIDGET (f->wizard), "Check failed") == NULL)
     g_main_context_iteration (NULL, TRUE);
   /* The error stays on the page and says what to do next. */
-  g_assert_nonnull (find_label (GTK_WIDGET (f->wizard), "rejects the password in my YAML"));
-  screenshot (GTK_WIDGET (f->wizard), "password-7-check-failed.png");
+  g_assert_nonnull (ui_test_find_label (GTK_WIDGET (f->wizard), "rejects the password in my YAML"));
+  ui_test_screenshot_content (GTK_WIDGET (f->wizard), "password-7-check-failed");
   next (f);
-  spin (100);
+  ui_test_spin (100);
   g_assert_cmpstr (espy_password_wizard_get_page (f->wizard), ==, "check");
 }
 
@@ -353,18 +277,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GTK_A11Y", "none", FALSE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", FALSE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("No display (run under xvfb-run)");
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
+  if (!ui_test_init (&argc, &argv))
+    return 0;
 
   g_test_add ("/ui/password/change", Fixture, NULL, fixture_setup, test_change, fixture_teardown);
   g_test_add ("/ui/password/wrong-current", Fixture, NULL, fixture_setup, test_wrong_current, fixture_teardown);

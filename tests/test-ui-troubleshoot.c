@@ -16,6 +16,7 @@
 #include "espy-recent-problems.h"
 #include "espy-sim-device.h"
 #include "espy-troubleshoot-page.h"
+#include "ui-test-util.h"
 
 #define PASSWORD "sekrit-pass-42"
 
@@ -66,23 +67,6 @@ test_window_init (TestWindow *self)
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static gboolean
-wake_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, wake_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static GtkWidget *
 find_named (GtkWidget  *widget,
             GType       type,
@@ -100,58 +84,6 @@ find_named (GtkWidget  *widget,
         return found;
     }
   return NULL;
-}
-
-static GtkWidget *
-find_type (GtkWidget *widget,
-           GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static void
-screenshot (GtkWidget  *window,
-            const char *name)
-{
-  const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkWidget *content;
-  int width, height;
-
-  if (dir == NULL || *dir == '\0')
-    return;
-
-  content = adw_window_get_content (ADW_WINDOW (window));
-  spin (300);
-  width = gtk_widget_get_width (content);
-  height = gtk_widget_get_height (content);
-  g_assert_cmpint (width, >, 0);
-
-  paintable = gtk_widget_paintable_new (content);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (content)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
 }
 
 /* --- a real failed install -------------------------------------------------- */
@@ -278,7 +210,7 @@ test_page (Fixture       *f,
   while (!checks_done (tp) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (checks_done (tp));
-  spin (200);
+  ui_test_spin (200);
 
   diag = espy_troubleshoot_page_get_diagnosis (tp);
   g_assert_cmpstr (diag->cause, ==, "flash-write-failed");
@@ -302,7 +234,7 @@ test_page (Fixture       *f,
   g_assert_cmpstr (g_ptr_array_index (TEST_WINDOW (window)->activated, 0), ==, "win.install:kitchen");
 
   /* The plot shows the upload until it failed. */
-  plot = find_type (page, ESPY_TYPE_RATE_PLOT);
+  plot = ui_test_find_type (page, ESPY_TYPE_RATE_PLOT);
   g_assert_nonnull (plot);
   g_assert_true (gtk_widget_is_drawable (plot));
   g_assert_cmpuint (espy_rate_plot_get_n_points (ESPY_RATE_PLOT (plot)), >, 0);
@@ -315,16 +247,16 @@ test_page (Fixture       *f,
   g_assert_nonnull (strstr (report, "Error writing flash"));
   g_assert_null (strstr (report, PASSWORD));
 
-  screenshot (window, "troubleshoot-page.png");
+  ui_test_screenshot_content (window, "troubleshoot-page");
   /* And the rest of it: checks, timeline, plot, report buttons. */
   {
-    GtkScrolledWindow *sw = GTK_SCROLLED_WINDOW (find_type (page, GTK_TYPE_SCROLLED_WINDOW));
+    GtkScrolledWindow *sw = GTK_SCROLLED_WINDOW (ui_test_find_type (page, GTK_TYPE_SCROLLED_WINDOW));
     GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (sw);
 
     gtk_adjustment_set_value (adj, (gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj)) / 2);
-    screenshot (window, "troubleshoot-page-middle.png");
+    ui_test_screenshot_content (window, "troubleshoot-page-middle");
     gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
-    screenshot (window, "troubleshoot-page-bottom.png");
+    ui_test_screenshot_content (window, "troubleshoot-page-bottom");
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -361,7 +293,7 @@ test_page_busy (Fixture       *f,
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (checks_done (tp));
   g_assert_cmpstr (espy_troubleshoot_page_get_diagnosis (tp)->cause, ==, "busy");
-  screenshot (window, "troubleshoot-busy.png");
+  ui_test_screenshot_content (window, "troubleshoot-busy");
 
   g_io_stream_close (G_IO_STREAM (holder), NULL, NULL);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -394,9 +326,9 @@ test_recent_problems (Fixture       *f,
   espy_history_add (history, ok, NULL);
   espy_history_add (history, f->attempt, NULL);
   g_assert_cmpuint (espy_recent_problems_get_n_rows (ESPY_RECENT_PROBLEMS (list)), ==, 1);
-  spin (100);
+  ui_test_spin (100);
 
-  row = find_type (list, ADW_TYPE_ACTION_ROW);
+  row = ui_test_find_type (list, ADW_TYPE_ACTION_ROW);
   while (row != NULL && !gtk_list_box_row_get_activatable (GTK_LIST_BOX_ROW (row)))
     row = gtk_widget_get_next_sibling (row);
   g_assert_nonnull (row);
@@ -404,7 +336,7 @@ test_recent_problems (Fixture       *f,
   g_assert_cmpuint (TEST_WINDOW (window)->activated->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (TEST_WINDOW (window)->activated, 0), ==, "win.troubleshoot:kitchen");
 
-  screenshot (window, "recent-problems.png");
+  ui_test_screenshot_content (window, "recent-problems");
   g_assert_true (espy_history_save (history, NULL));
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -413,18 +345,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GTK_A11Y", "none", FALSE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", FALSE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("No display (run under xvfb-run)");
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
+  if (!ui_test_init (&argc, &argv))
+    return 0;
 
   g_test_add ("/ui/troubleshoot/page", Fixture, NULL, fixture_setup, test_page, fixture_teardown);
   g_test_add ("/ui/troubleshoot/busy", Fixture, NULL, fixture_setup, test_page_busy, fixture_teardown);

@@ -19,6 +19,7 @@
 #include "espy-sim-device.h"
 #include "espy-troubleshoot-page.h"
 #include "espy-window.h"
+#include "ui-test-util.h"
 
 #define PORCH_OLD_VERSION "2025.10.0"
 
@@ -27,64 +28,13 @@ static EspyWindow *window;
 
 /* --- helpers -------------------------------------------------------------- */
 
-static gboolean
-wake_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until COND (data) holds or TIMEOUT_MS pass. */
-static gboolean
-wait_until (gboolean (*cond) (gpointer),
-            gpointer   data,
-            guint      timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (timeout_ms, wake_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return cond (data);
-}
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, wake_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-collect_cards (GtkWidget *widget,
-               GPtrArray *cards)
-{
-  if (ESPY_IS_DEVICE_CARD (widget))
-    {
-      if (espy_device_card_get_device (ESPY_DEVICE_CARD (widget)) != NULL &&
-          gtk_widget_is_visible (widget))
-        g_ptr_array_add (cards, widget);
-      return;
-    }
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_cards (child, cards);
-}
-
 /* The cards the grid shows (bound to a device). */
 static GPtrArray *
 get_cards (void)
 {
   GPtrArray *cards = g_ptr_array_new ();
 
-  collect_cards (GTK_WIDGET (window), cards);
+  ui_test_collect_cards (GTK_WIDGET (window), cards);
   return cards;
 }
 
@@ -124,116 +74,10 @@ card_shows (GtkWidget  *card,
   return strstr (text, needle) != NULL;
 }
 
-static GtkWidget *
-find_card (const char *title)
-{
-  g_autoptr(GPtrArray) cards = get_cards ();
-
-  for (guint i = 0; i < cards->len; i++)
-    {
-      EspyDevice *device = espy_device_card_get_device (g_ptr_array_index (cards, i));
-
-      if (g_strcmp0 (espy_device_get_display_name (device), title) == 0)
-        return g_ptr_array_index (cards, i);
-    }
-
-  return NULL;
-}
-
 static EspyDevice *
 find_device (const char *name)
 {
   return espy_device_store_lookup (espy_application_get_device_store (app), name);
-}
-
-static GtkWidget *
-find_widget_of_type (GtkWidget *widget,
-                     GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget_of_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static gboolean
-frame_drawn (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-frame_cb (GdkFrameClock *clock,
-          gpointer       data)
-{
-  *(gboolean *) data = TRUE;
-}
-
-/* Lets layout, transitions and a frame happen. */
-static void
-settle (guint ms)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  gboolean drawn = FALSE;
-  gulong id = 0;
-
-  spin (ms);
-  if (clock != NULL)
-    {
-      id = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_cb), &drawn);
-      gtk_widget_queue_draw (GTK_WIDGET (window));
-      wait_until (frame_drawn, &drawn, 2000);
-      g_signal_handler_disconnect (clock, id);
-    }
-}
-
-/* Saves WIDGET as $ESPY_SCREENSHOTS_DIR/NAME.png when that is set. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("ESPY_SCREENSHOTS_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *file_name = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width;
-  int height;
-
-  if (dir == NULL || *dir == '\0')
-    return;
-
-  settle (300);
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_mkdir_with_parents (dir, 0755);
-  file_name = g_strconcat (name, ".png", NULL);
-  path = g_build_filename (dir, file_name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s (%d×%d)", path, width, height);
 }
 
 static void
@@ -242,7 +86,7 @@ set_window_size (int width,
 {
   gtk_window_unmaximize (GTK_WINDOW (window));
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
-  settle (400);
+  ui_test_settle (GTK_WIDGET (window), 400);
 }
 
 static guint
@@ -325,7 +169,7 @@ static gboolean
 card_label_shown (gpointer data)
 {
   CardLabel *check = data;
-  GtkWidget *card = find_card (check->title);
+  GtkWidget *card = ui_test_find_card (GTK_WIDGET (window), check->title);
 
   return card != NULL && card_shows (card, check->label);
 }
@@ -350,7 +194,7 @@ has_css_class_below (GtkWidget  *widget,
 static gboolean
 card_progress_shown (gpointer data)
 {
-  GtkWidget *card = find_card (data);
+  GtkWidget *card = ui_test_find_card (GTK_WIDGET (window), data);
   g_autofree char *text = NULL;
 
   if (card == NULL || !has_css_class_below (card, "install-progress"))
@@ -380,13 +224,13 @@ test_cards (void)
   GtkWidget *card;
 
   set_window_size (1100, 720);
-  g_assert_true (wait_until (all_cards_ready, NULL, 20000));
+  g_assert_true (ui_test_wait_until (all_cards_ready, NULL, 20000));
 
   g_assert_cmpuint (n_visible (), ==, 6);
   g_assert_cmpstr (content_page (), ==, "devices");
 
   /* Titles come from the friendly names, node names under them. */
-  card = find_card ("Living Room Sensor");
+  card = ui_test_find_card (GTK_WIDGET (window), "Living Room Sensor");
   g_assert_nonnull (card);
   g_assert_true (card_shows (card, "living-room-sensor"));
   g_assert_true (card_shows (card, "127.0.0.1"));
@@ -395,29 +239,29 @@ test_cards (void)
   g_assert_true (card_shows (card, "Update available"));
   g_assert_true (card_shows (card, "Online"));
 
-  card = find_card ("Garage Door");
+  card = ui_test_find_card (GTK_WIDGET (window), "Garage Door");
   g_assert_nonnull (card);
   g_assert_true (card_shows (card, "ESP8266 · d1_mini"));
   g_assert_true (card_shows (card, "ESPHome 2024.2.1"));
   g_assert_true (card_shows (card, "Update available"));
 
   /* Up to date: no badge. */
-  card = find_card ("Greenhouse");
+  card = ui_test_find_card (GTK_WIDGET (window), "Greenhouse");
   g_assert_nonnull (card);
   g_assert_true (card_shows (card, "RP2040 · rpipicow"));
   g_assert_true (card_shows (card, "ESPHome " ESPY_DEMO_ESPHOME_VERSION));
   g_assert_false (card_shows (card, "Update available"));
 
-  card = find_card ("Attic Fan");
+  card = ui_test_find_card (GTK_WIDGET (window), "Attic Fan");
   g_assert_nonnull (card);
   g_assert_true (card_shows (card, "Offline"));
   g_assert_false (card_shows (card, "Online"));
   g_assert_true (card_shows (card, "ESPHome 2025.2.0"));
 
-  g_assert_nonnull (find_card ("Hallway Display"));
-  g_assert_nonnull (find_card ("Workshop Plug"));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Hallway Display"));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Workshop Plug"));
 
-  save_screenshot (GTK_WIDGET (window), "main-window");
+  ui_test_screenshot (GTK_WIDGET (window), "main-window");
 }
 
 static void
@@ -426,37 +270,37 @@ test_filter (void)
   g_autoptr(GPtrArray) cards = NULL;
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "offline");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
   g_assert_cmpuint (n_visible (), ==, 1);
   cards = get_cards ();
   g_assert_cmpstr (espy_device_get_name (espy_device_card_get_device (g_ptr_array_index (cards, 0))),
                    ==, "attic-fan");
-  save_screenshot (GTK_WIDGET (window), "filter-offline");
+  ui_test_screenshot (GTK_WIDGET (window), "filter-offline");
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "online");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (5), 5000));
-  g_assert_null (find_card ("Attic Fan"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (5), 5000));
+  g_assert_null (ui_test_find_card (GTK_WIDGET (window), "Attic Fan"));
 
   /* Everything but the greenhouse runs an older ESPHome. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "updates");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (5), 5000));
-  g_assert_null (find_card ("Greenhouse"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (5), 5000));
+  g_assert_null (ui_test_find_card (GTK_WIDGET (window), "Greenhouse"));
 
   /* No install failed yet. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "failed");
-  g_assert_true (wait_until (visible_is, GUINT_TO_POINTER (0), 5000));
-  settle (100);
+  g_assert_true (ui_test_wait_until (visible_is, GUINT_TO_POINTER (0), 5000));
+  ui_test_settle (GTK_WIDGET (window), 100);
   g_assert_cmpstr (content_page (), ==, "no-results");
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "all");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
   g_assert_cmpstr (content_page (), ==, "devices");
 }
 
 static void
 type_search (const char *text)
 {
-  GtkWidget *entry = find_widget_of_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
+  GtkWidget *entry = ui_test_find_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
 
   gtk_editable_set_text (GTK_EDITABLE (entry), text);
 }
@@ -469,38 +313,38 @@ test_search (void)
 
   /* Platform */
   type_search ("esp8266");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
-  g_assert_nonnull (find_card ("Garage Door"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Garage Door"));
 
   /* Board and name, any case */
   type_search ("ESP32-S3");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
-  g_assert_nonnull (find_card ("Hallway Display"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Hallway Display"));
 
   /* Display name */
   type_search ("room");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
-  g_assert_nonnull (find_card ("Living Room Sensor"));
-  save_screenshot (GTK_WIDGET (window), "search");
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Living Room Sensor"));
+  ui_test_screenshot (GTK_WIDGET (window), "search");
 
   /* Search and filter together */
   type_search ("esp32");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (4), 5000));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (4), 5000));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "offline");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
-  g_assert_nonnull (find_card ("Attic Fan"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Attic Fan"));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "all");
 
   type_search ("no such device");
-  g_assert_true (wait_until (visible_is, GUINT_TO_POINTER (0), 5000));
-  settle (100);
+  g_assert_true (ui_test_wait_until (visible_is, GUINT_TO_POINTER (0), 5000));
+  ui_test_settle (GTK_WIDGET (window), 100);
   g_assert_cmpstr (content_page (), ==, "no-results");
-  save_screenshot (GTK_WIDGET (window), "no-results");
+  ui_test_screenshot (GTK_WIDGET (window), "no-results");
 
   /* Closing the search shows everything again. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
   g_assert_false (espy_window_get_search_mode (window));
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
 }
 
 static EspyInstallJob *
@@ -541,16 +385,16 @@ test_install (void)
   job = start_install ("living-room-sensor");
 
   /* The Install button turns into a progress bar. */
-  g_assert_true (wait_until (card_progress_shown, (gpointer) "Living Room Sensor", 20000));
-  g_assert_true (wait_until (job_past_a_third, job, 20000));
-  save_screenshot (GTK_WIDGET (window), "install-progress");
+  g_assert_true (ui_test_wait_until (card_progress_shown, (gpointer) "Living Room Sensor", 20000));
+  g_assert_true (ui_test_wait_until (job_past_a_third, job, 20000));
+  ui_test_screenshot (GTK_WIDGET (window), "install-progress");
 
-  g_assert_true (wait_until (job_is_final, job, 90000));
+  g_assert_true (ui_test_wait_until (job_is_final, job, 90000));
   g_assert_cmpint (espy_install_job_get_state (job), ==, ESPY_INSTALL_STATE_SUCCEEDED);
 
   /* Back with the new version: the badge is gone, the result is shown. */
-  g_assert_true (wait_until (card_label_shown, &new_version, 10000));
-  card = find_card ("Living Room Sensor");
+  g_assert_true (ui_test_wait_until (card_label_shown, &new_version, 10000));
+  card = ui_test_find_card (GTK_WIDGET (window), "Living Room Sensor");
   g_assert_false (card_shows (card, "Update available"));
   g_assert_false (card_progress_shown ((gpointer) "Living Room Sensor"));
   {
@@ -560,16 +404,16 @@ test_install (void)
 
   /* A device error at prepare: the card says the update failed. */
   failing = start_install ("workshop-plug");
-  g_assert_true (wait_until (job_is_final, failing, 90000));
+  g_assert_true (ui_test_wait_until (job_is_final, failing, 90000));
   g_assert_cmpint (espy_install_job_get_state (failing), ==, ESPY_INSTALL_STATE_FAILED);
-  g_assert_true (wait_until (card_label_shown, &failed, 10000));
+  g_assert_true (ui_test_wait_until (card_label_shown, &failed, 10000));
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "failed");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
-  g_assert_nonnull (find_card ("Workshop Plug"));
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (1), 5000));
+  g_assert_nonnull (ui_test_find_card (GTK_WIDGET (window), "Workshop Plug"));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.filter", "s", "all");
-  g_assert_true (wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
-  save_screenshot (GTK_WIDGET (window), "after-install");
+  g_assert_true (ui_test_wait_until (cards_are, GUINT_TO_POINTER (6), 5000));
+  ui_test_screenshot (GTK_WIDGET (window), "after-install");
 }
 
 static gboolean
@@ -583,33 +427,33 @@ leaflet_settled (gpointer data)
 static void
 test_device_page (void)
 {
-  AdwLeaflet *leaflet = ADW_LEAFLET (find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_LEAFLET));
+  AdwLeaflet *leaflet = ADW_LEAFLET (ui_test_find_type (GTK_WIDGET (window), ADW_TYPE_LEAFLET));
 
   /* Wide: the page beside the grid. */
   set_window_size (1100, 720);
   espy_window_show_device (window, find_device ("hallway-display"));
-  g_assert_true (wait_until (leaflet_settled, leaflet, 5000));
+  g_assert_true (ui_test_wait_until (leaflet_settled, leaflet, 5000));
   g_assert_false (adw_leaflet_get_folded (leaflet));
-  save_screenshot (GTK_WIDGET (window), "device-page-wide");
+  ui_test_screenshot (GTK_WIDGET (window), "device-page-wide");
 
   /* Narrow: the leaflet folds and shows the page alone, with a back button. */
   set_window_size (360, 720);
   g_assert_true (adw_leaflet_get_folded (leaflet));
-  g_assert_true (wait_until (leaflet_settled, leaflet, 5000));
+  g_assert_true (ui_test_wait_until (leaflet_settled, leaflet, 5000));
   g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "device");
-  save_screenshot (GTK_WIDGET (window), "device-page-narrow");
+  ui_test_screenshot (GTK_WIDGET (window), "device-page-narrow");
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.back", NULL);
-  settle (100);
-  g_assert_true (wait_until (leaflet_settled, leaflet, 5000));
+  ui_test_settle (GTK_WIDGET (window), 100);
+  g_assert_true (ui_test_wait_until (leaflet_settled, leaflet, 5000));
   g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "devices");
   {
-    GtkWidget *grid = find_widget_of_type (GTK_WIDGET (window), GTK_TYPE_GRID_VIEW);
+    GtkWidget *grid = ui_test_find_type (GTK_WIDGET (window), GTK_TYPE_GRID_VIEW);
     GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (grid));
 
     gtk_adjustment_set_value (vadjustment, 0);
   }
-  save_screenshot (GTK_WIDGET (window), "main-window-narrow");
+  ui_test_screenshot (GTK_WIDGET (window), "main-window-narrow");
 
   set_window_size (1100, 720);
 }
@@ -638,20 +482,20 @@ test_dialogs (void)
 
   /* Ctrl+N's action: the Add Device dialog, Add disabled until valid. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.add-device", NULL);
-  settle (300);
+  ui_test_settle (GTK_WIDGET (window), 300);
   dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_nonnull (dialog);
   g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add"));
-  save_screenshot (dialog, "add-device");
+  ui_test_screenshot (dialog, "add-device");
   gtk_window_close (GTK_WINDOW (dialog));
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  settle (300);
+  ui_test_settle (GTK_WIDGET (window), 300);
   dialog = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (dialog);
-  save_screenshot (dialog, "preferences");
+  ui_test_screenshot (dialog, "preferences");
   gtk_window_close (GTK_WINDOW (dialog));
-  settle (100);
+  ui_test_settle (GTK_WIDGET (window), 100);
 }
 
 
@@ -716,7 +560,7 @@ save_root_screenshot (const char *name)
 
   if (dir == NULL || *dir == '\0' || program == NULL)
     return;
-  settle (300);
+  ui_test_settle (GTK_WIDGET (window), 300);
   g_mkdir_with_parents (dir, 0755);
   file_name = g_strconcat (name, ".png", NULL);
   path = g_build_filename (dir, file_name, NULL);
@@ -812,9 +656,9 @@ start_porch (void)
 
   folder = g_file_new_for_path (porch.dir);
   espy_application_open_config_folder_async (app, folder, NULL, folder_opened_cb, &opened);
-  g_assert_true (wait_until (frame_drawn, &opened, 10000));
+  g_assert_true (ui_test_wait_until (ui_test_flag_set, &opened, 10000));
   announce_porch (PORCH_OLD_VERSION);
-  g_assert_true (wait_until (porch_ready, NULL, 10000));
+  g_assert_true (ui_test_wait_until (porch_ready, NULL, 10000));
 }
 
 static EspyInstallJob *
@@ -828,9 +672,9 @@ open_update_all_dialog (void)
 {
   GtkWidget *dialog;
 
-  settle (300);  /* the Update All state is updated after a short delay */
+  ui_test_settle (GTK_WIDGET (window), 300);  /* the Update All state is updated after a short delay */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.update-all", NULL));
-  settle (300);
+  ui_test_settle (GTK_WIDGET (window), 300);
   dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_nonnull (dialog);
   return ADW_MESSAGE_DIALOG (dialog);
@@ -843,7 +687,7 @@ answer (AdwMessageDialog *dialog,
   adw_message_dialog_response (dialog, response);
   gtk_window_close (GTK_WINDOW (dialog));
   gtk_window_present (GTK_WINDOW (window));
-  settle (100);
+  ui_test_settle (GTK_WIDGET (window), 100);
 }
 
 static void
@@ -873,25 +717,25 @@ test_update_all (void)
   g_assert_nonnull (wait);
   g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (skip)));
   g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (wait)));
-  save_screenshot (GTK_WIDGET (dialog), "update-all-confirm");
+  ui_test_screenshot (GTK_WIDGET (dialog), "update-all-confirm");
   save_root_screenshot ("shot-update-all-confirm");
   answer (dialog, "update");
 
   /* Progress in the banner, with Cancel; per device on the cards. */
-  g_assert_true (wait_until (label_prefix_shown, (gpointer) "Updating 5 devices", 5000));
+  g_assert_true (ui_test_wait_until (label_prefix_shown, (gpointer) "Updating 5 devices", 5000));
   g_assert_nonnull (find_label_prefix (GTK_WIDGET (window), "Cancel"));
-  g_assert_true (wait_until (card_progress_shown, (gpointer) "Garage Door", 20000));
-  save_screenshot (GTK_WIDGET (window), "update-all-running");
+  g_assert_true (ui_test_wait_until (card_progress_shown, (gpointer) "Garage Door", 20000));
+  ui_test_screenshot (GTK_WIDGET (window), "update-all-running");
 
   expected.n_succeeded = 3;
   expected.n_failed = 1;
   expected.n_skipped = 1;
   counts = espy_update_summary_to_string (&expected);
   finished = g_strdup_printf ("Update All finished: %s", counts);
-  g_assert_true (wait_until (label_prefix_shown, (gpointer) "Update All finished", 150000));
+  g_assert_true (ui_test_wait_until (label_prefix_shown, (gpointer) "Update All finished", 150000));
   label = find_label_prefix (GTK_WIDGET (window), "Update All finished");
   g_assert_cmpstr (gtk_label_get_text (label), ==, finished);
-  save_screenshot (GTK_WIDGET (window), "update-all-summary");
+  ui_test_screenshot (GTK_WIDGET (window), "update-all-summary");
 
   /* The porch was built from its YAML by the stand-in, then installed. */
   job = last_job ("porch");
@@ -905,7 +749,7 @@ test_update_all (void)
   g_assert_null (last_job ("attic-fan"));
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.dismiss-update-all", NULL);
-  settle (400);
+  ui_test_settle (GTK_WIDGET (window), 400);
 }
 
 static gboolean
@@ -936,8 +780,8 @@ test_update_all_cancel (void)
   gtk_check_button_set_active (GTK_CHECK_BUTTON (wait), TRUE);
   answer (dialog, "update");
 
-  g_assert_true (wait_until (job_ended, (gpointer) "workshop-plug", 60000));
-  settle (200);
+  g_assert_true (ui_test_wait_until (job_ended, (gpointer) "workshop-plug", 60000));
+  ui_test_settle (GTK_WIDGET (window), 200);
   /* Still waiting for the attic fan. */
   g_assert_true (label_prefix_shown ((gpointer) "Updating 2 devices"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-update-all", NULL));
@@ -946,7 +790,7 @@ test_update_all_cancel (void)
   expected.n_cancelled = 1;
   counts = espy_update_summary_to_string (&expected);
   cancelled = g_strdup_printf ("Update All cancelled: %s", counts);
-  g_assert_true (wait_until (label_prefix_shown, (gpointer) "Update All cancelled", 10000));
+  g_assert_true (ui_test_wait_until (label_prefix_shown, (gpointer) "Update All cancelled", 10000));
   g_assert_cmpstr (gtk_label_get_text (find_label_prefix (GTK_WIDGET (window), "Update All cancelled")),
                    ==, cancelled);
   for (guint i = 0; i < g_list_model_get_n_items (jobs); i++)
@@ -959,7 +803,7 @@ test_update_all_cancel (void)
     }
   g_assert_cmpuint (n_workshop_jobs, ==, 1);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.dismiss-update-all", NULL);
-  settle (300);
+  ui_test_settle (GTK_WIDGET (window), 300);
 }
 
 /* --- Recent problems ---------------------------------------------------------- */
@@ -976,7 +820,7 @@ find_troubleshoot_page (void)
 
       if (!gtk_widget_get_visible (toplevel))
         continue;
-      page = find_widget_of_type (toplevel, ESPY_TYPE_TROUBLESHOOT_PAGE);
+      page = ui_test_find_type (toplevel, ESPY_TYPE_TROUBLESHOOT_PAGE);
       if (page != NULL)
         return page;
     }
@@ -1016,7 +860,7 @@ test_recent_problems (void)
 
   /* The workshop plug failed in the install and Update All tests. */
   g_assert_cmpuint (problems->len, >=, 2);
-  list = find_widget_of_type (GTK_WIDGET (window), ESPY_TYPE_RECENT_PROBLEMS);
+  list = ui_test_find_type (GTK_WIDGET (window), ESPY_TYPE_RECENT_PROBLEMS);
   g_assert_nonnull (list);
   g_assert_cmpuint (espy_recent_problems_get_n_rows (ESPY_RECENT_PROBLEMS (list)), ==, problems->len);
   for (GtkWidget *w = list; w != NULL; w = gtk_widget_get_parent (w))
@@ -1026,7 +870,7 @@ test_recent_problems (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (button)));
 
   gtk_menu_button_popup (button);
-  settle (400);
+  ui_test_settle (GTK_WIDGET (window), 400);
   g_assert_true (gtk_widget_get_mapped (list));
   save_root_screenshot ("shot-recent-problems");
 
@@ -1046,8 +890,8 @@ test_recent_problems (void)
     }
   g_assert_nonnull (older);
   g_signal_emit_by_name (older_row, "activated");
-  g_assert_true (wait_until (troubleshoot_shown, NULL, 5000));
-  settle (300);
+  g_assert_true (ui_test_wait_until (troubleshoot_shown, NULL, 5000));
+  ui_test_settle (GTK_WIDGET (window), 300);
   g_assert_false (gtk_widget_get_mapped (list));  /* the popover closed */
   page = find_troubleshoot_page ();
   g_assert_cmpstr (espy_device_get_name (espy_troubleshoot_page_get_device (ESPY_TROUBLESHOOT_PAGE (page))),
@@ -1058,7 +902,7 @@ test_recent_problems (void)
   g_assert_cmpint (shown->started, !=, ((EspyInstallAttempt *) g_ptr_array_index (problems, 0))->started);
   save_root_screenshot ("shot-recent-problems-troubleshoot");
   gtk_window_close (GTK_WINDOW (gtk_widget_get_root (page)));
-  settle (200);
+  ui_test_settle (GTK_WIDGET (window), 200);
 }
 
 static gboolean
@@ -1078,9 +922,9 @@ forget_porch (void)
 
   g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
   espy_application_open_config_folder_async (app, folder, NULL, folder_opened_cb, &opened);
-  g_assert_true (wait_until (frame_drawn, &opened, 10000));
+  g_assert_true (ui_test_wait_until (ui_test_flag_set, &opened, 10000));
   espy_device_store_remove (espy_application_get_device_store (app), ESPY_DEVICE_SOURCE_MDNS, "porch");
-  g_assert_true (wait_until (porch_gone, NULL, 5000));
+  g_assert_true (ui_test_wait_until (porch_gone, NULL, 5000));
 }
 
 static void
@@ -1125,9 +969,9 @@ test_empty (void)
   set_window_size (900, 640);
   espy_demo_stop (espy_application_get_demo (app));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
-  settle (200);
+  ui_test_settle (GTK_WIDGET (window), 200);
   g_assert_cmpstr (content_page (), ==, "empty");
-  save_screenshot (GTK_WIDGET (window), "main-window-empty");
+  ui_test_screenshot (GTK_WIDGET (window), "main-window-empty");
 }
 
 /* The sandbox has no notification server: GApplication's warning about it
@@ -1151,23 +995,9 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *schema_dir = NULL;
-  const char *build_dir = g_getenv ("G_TEST_BUILDDIR");
-  GList *windows;
   int ret;
 
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", FALSE);
-  g_setenv ("NO_AT_BRIDGE", "1", FALSE);
-  /* The build tree's compiled schema (data/), when the test runs from it. */
-  if (build_dir != NULL && g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL)
-    {
-      schema_dir = g_build_filename (build_dir, "..", "data", NULL);
-      if (g_file_test (schema_dir, G_FILE_TEST_IS_DIR))
-        g_setenv ("GSETTINGS_SCHEMA_DIR", schema_dir, TRUE);
-    }
+  ui_test_app_env ();
 
   g_test_init (&argc, &argv, NULL);
   g_test_log_set_fatal_handler (fatal_log_cb, NULL);
@@ -1188,21 +1018,7 @@ main (int   argc,
       return g_test_run ();
     }
 
-  /* GNOME's title buttons, so narrow screenshots look as they do there. */
-  g_object_set (gtk_settings_get_default (), "gtk-decoration-layout", "appmenu:close", NULL);
-
-  app = espy_application_new ();
-  /* In-process, no D-Bus name: the test never talks to another instance. */
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_COMMAND_LINE);
-  if (!g_application_register (G_APPLICATION (app), NULL, &error))
-    g_error ("Could not register the application: %s", error->message);
-  espy_application_set_demo_mode (app, TRUE);
-  g_application_activate (G_APPLICATION (app));
-
-  windows = gtk_application_get_windows (GTK_APPLICATION (app));
-  g_assert_nonnull (windows);
-  window = ESPY_WINDOW (windows->data);
+  window = ui_test_demo_start (&app);
 
   g_test_add_func ("/ui/window/cards", test_cards);
   g_test_add_func ("/ui/window/filter", test_filter);
@@ -1219,9 +1035,7 @@ main (int   argc,
   ret = g_test_run ();
 
   stop_porch ();
-  gtk_window_destroy (GTK_WINDOW (window));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
+  ui_test_demo_stop (window, &app);
 
   return ret;
 }

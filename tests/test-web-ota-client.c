@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "espy-web-ota-client.h"
+#include "scripted-server.h"
 
 #define USER     "admin"
 #define PASSWORD "s3cret pässword"
@@ -44,16 +45,10 @@ typedef struct
 
 typedef struct
 {
-  GSocket *listener;
-  guint16 port;
-  GThread *thread;
+  ScriptedServer base;  /* first: the serve function is given it */
   Script script;
 
-  GMutex lock;
-  GCond cond;
-  gboolean stop;
   GPtrArray *requests;  /* of Request, under lock */
-  gint connections;     /* atomic */
 } Server;
 
 static void
@@ -251,9 +246,10 @@ read_request (GSocket *socket)
 }
 
 static void
-serve_one (Server  *server,
-           GSocket *socket)
+serve_one (ScriptedServer *base,
+           GSocket        *socket)
 {
+  Server *server = (Server *) base;
   Request *req = read_request (socket);
   const char *digest_challenge =
     "WWW-Authenticate: Digest realm=\"asyncesp\", qop=\"auth\", nonce=\"" NONCE "\", opaque=\"" OPAQUE "\"\r\n";
@@ -288,9 +284,9 @@ serve_one (Server  *server,
       break;
     }
 
-  g_mutex_lock (&server->lock);
+  g_mutex_lock (&server->base.lock);
   g_ptr_array_add (server->requests, req);
-  g_mutex_unlock (&server->lock);
+  g_mutex_unlock (&server->base.lock);
 
   if (!req->auth_ok)
     {
@@ -332,87 +328,32 @@ serve_one (Server  *server,
       send_response (socket, "200 OK", "", "<html><body>Router login</body></html>", -1);
       break;
     case SCRIPT_STALL:
-      g_mutex_lock (&server->lock);
-      while (!server->stop)
-        g_cond_wait (&server->cond, &server->lock);
-      g_mutex_unlock (&server->lock);
+      g_mutex_lock (&server->base.lock);
+      while (!server->base.stop)
+        g_cond_wait (&server->base.cond, &server->base.lock);
+      g_mutex_unlock (&server->base.lock);
       break;
     default:
       g_assert_not_reached ();
     }
 }
 
-static gpointer
-server_thread (gpointer data)
-{
-  Server *server = data;
-
-  for (;;)
-    {
-      g_autoptr(GSocket) socket = NULL;
-      gboolean stop;
-
-      g_mutex_lock (&server->lock);
-      stop = server->stop;
-      g_mutex_unlock (&server->lock);
-      if (stop)
-        break;
-      if (!g_socket_condition_timed_wait (server->listener, G_IO_IN, 20000, NULL, NULL))
-        continue;
-      socket = g_socket_accept (server->listener, NULL, NULL);
-      if (socket == NULL)
-        continue;
-      g_atomic_int_inc (&server->connections);
-      g_socket_set_blocking (socket, TRUE);
-      g_socket_set_timeout (socket, 10);
-      serve_one (server, socket);
-      g_socket_shutdown (socket, FALSE, TRUE, NULL);
-      g_socket_close (socket, NULL);
-    }
-  return NULL;
-}
-
 static Server *
 server_new (Script script)
 {
   Server *server = g_new0 (Server, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
 
   server->script = script;
   server->requests = g_ptr_array_new_with_free_func (request_free);
-  g_mutex_init (&server->lock);
-  g_cond_init (&server->cond);
-
-  server->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (server->listener, address, TRUE, &error);
-  g_assert_no_error (error);
-  g_socket_listen (server->listener, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (server->listener, &error);
-  g_assert_no_error (error);
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-
-  server->thread = g_thread_new ("scripted-device", server_thread, server);
+  scripted_server_start (&server->base, "scripted-device", serve_one);
   return server;
 }
 
 static void
 server_free (Server *server)
 {
-  g_mutex_lock (&server->lock);
-  server->stop = TRUE;
-  g_cond_broadcast (&server->cond);
-  g_mutex_unlock (&server->lock);
-  g_thread_join (server->thread);
-  g_socket_close (server->listener, NULL);
-  g_object_unref (server->listener);
+  scripted_server_stop (&server->base);
   g_ptr_array_unref (server->requests);
-  g_mutex_clear (&server->lock);
-  g_cond_clear (&server->cond);
   g_free (server);
 }
 
@@ -424,10 +365,10 @@ server_request (Server *server,
 {
   Request *req;
 
-  g_mutex_lock (&server->lock);
+  g_mutex_lock (&server->base.lock);
   g_assert_cmpuint (index, <, server->requests->len);
   req = server->requests->pdata[index];
-  g_mutex_unlock (&server->lock);
+  g_mutex_unlock (&server->base.lock);
   return req;
 }
 
@@ -436,9 +377,9 @@ server_request_count (Server *server)
 {
   guint n;
 
-  g_mutex_lock (&server->lock);
+  g_mutex_lock (&server->base.lock);
   n = server->requests->len;
-  g_mutex_unlock (&server->lock);
+  g_mutex_unlock (&server->base.lock);
   return n;
 }
 
@@ -563,7 +504,7 @@ run_upload (EspyWebOtaClient  *client,
 static EspyWebOtaClient *
 client_for (Server *server)
 {
-  EspyWebOtaClient *client = espy_web_ota_client_new ("127.0.0.1", server->port);
+  EspyWebOtaClient *client = espy_web_ota_client_new ("127.0.0.1", server->base.port);
 
   espy_web_ota_client_set_timeouts (client, 5000, 10000);
   return client;
@@ -686,7 +627,7 @@ test_success (void)
   g_assert_no_error (run.error);
   g_assert_true (run.ok);
 
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   assert_upload_request (server_request (server, 0), image);
   g_assert_null (server_request (server, 0)->authorization);
 
@@ -704,7 +645,7 @@ test_success (void)
   /* The same client uploads again (a second install). */
   run_upload (client, image, NULL, NULL, &run);
   g_assert_no_error (run.error);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 2);
   assert_upload_request (server_request (server, 1), image);
   run_clear (&run);
 }
@@ -746,7 +687,7 @@ test_basic_preemptive (void)
   g_assert_no_error (run.error);
 
   /* One request, authorized up front: the image is sent once. */
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   g_assert_cmpstr (server_request (server, 0)->authorization, ==, expected);
   /* "admin:s3cret pässword" in UTF-8, base64, computed by hand. */
   g_assert_cmpstr (expected, ==, "Basic YWRtaW46czNjcmV0IHDDpHNzd29yZA==");
@@ -765,7 +706,7 @@ test_basic_esp_idf (void)
   espy_web_ota_client_set_credentials (client, USER, PASSWORD);
   run_upload (client, image, NULL, NULL, &run);
   g_assert_no_error (run.error);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   run_clear (&run);
 }
 
@@ -791,7 +732,7 @@ test_digest (void)
   g_assert_no_error (run.error);
   g_assert_true (run.ok);
 
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 2);
   first = server_request (server, 0);
   second = server_request (server, 1);
   g_assert_false (first->auth_ok);
@@ -846,7 +787,7 @@ test_wrong_credentials_digest (void)
   g_assert_nonnull (strstr (run.error->message, "rejected the user name or password"));
   g_assert_null (strstr (run.error->message, "not the password"));
   /* Basic, then one Digest answer: never a loop. */
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 2);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 2);
   g_assert_true (g_str_has_prefix (server_request (server, 1)->authorization, "Digest "));
   g_assert_cmpint (espy_web_ota_client_get_http_status (client), ==, 401);
   run_clear (&run);
@@ -865,7 +806,7 @@ test_wrong_credentials_basic (void)
   g_assert_error (run.error, ESPY_WEB_OTA_ERROR, ESPY_WEB_OTA_ERROR_WRONG_CREDENTIALS);
   g_assert_null (strstr (run.error->message, PASSWORD));
   /* A Basic-only device gets no second try. */
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   run_clear (&run);
 }
 
@@ -879,7 +820,7 @@ test_auth_required (void)
 
   run_upload (client, image, NULL, NULL, &run);
   g_assert_error (run.error, ESPY_WEB_OTA_ERROR, ESPY_WEB_OTA_ERROR_AUTH_REQUIRED);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 1);
   g_assert_null (server_request (server, 0)->authorization);
   run_clear (&run);
 }
@@ -1056,7 +997,7 @@ test_factory_image_refused (void)
   /* Refused before connecting. */
   g_assert_cmpuint (run.stages->len, ==, 0);
   g_usleep (100 * 1000);
-  g_assert_cmpint (g_atomic_int_get (&server->connections), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&server->base.connections), ==, 0);
   g_assert_cmpuint (server_request_count (server), ==, 0);
   run_clear (&run);
 

@@ -11,6 +11,7 @@
 
 #include "espy-firmware-image.h"
 #include "espy-ota-error.h"
+#include "espy-secrets.h"
 
 /* Prints "espy-cli: MESSAGE" on one line on stderr. */
 void
@@ -182,11 +183,7 @@ read_password_file (const char  *path,
 void
 secret_free (char *secret)
 {
-  if (secret != NULL)
-    {
-      explicit_bzero (secret, strlen (secret));
-      g_free (secret);
-    }
+  espy_secret_free (secret);
 }
 
 

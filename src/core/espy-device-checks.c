@@ -17,6 +17,7 @@
 #include "espy-install-job.h"
 #include "espy-ota-client.h"
 #include "espy-ota-error.h"
+#include "espy-secret-string.h"
 
 /* --- results ---------------------------------------------------------------- */
 
@@ -184,22 +185,14 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void
-wipe (char **secret)
-{
-  if (*secret != NULL)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
-
-static void
 espy_device_checks_finalize (GObject *object)
 {
   EspyDeviceChecks *self = ESPY_DEVICE_CHECKS (object);
 
   g_free (self->host);
   g_free (self->mdns_name);
-  wipe (&self->ota_password);
-  wipe (&self->api_key);
+  espy_secret_string_clear (&self->ota_password);
+  espy_secret_string_clear (&self->api_key);
   g_clear_object (&self->discovery);
   g_clear_object (&self->device);
   G_OBJECT_CLASS (espy_device_checks_parent_class)->finalize (object);
@@ -283,8 +276,7 @@ espy_device_checks_set_ota_password (EspyDeviceChecks *self,
                                      const char       *password)
 {
   g_return_if_fail (ESPY_IS_DEVICE_CHECKS (self));
-  wipe (&self->ota_password);
-  self->ota_password = password != NULL && *password != '\0' ? g_strdup (password) : NULL;
+  espy_secret_string_set_non_empty (&self->ota_password, password);
 }
 
 void
@@ -292,8 +284,7 @@ espy_device_checks_set_api_key (EspyDeviceChecks *self,
                                 const char       *key)
 {
   g_return_if_fail (ESPY_IS_DEVICE_CHECKS (self));
-  wipe (&self->api_key);
-  self->api_key = key != NULL && *key != '\0' ? g_strdup (key) : NULL;
+  espy_secret_string_set_non_empty (&self->api_key, key);
 }
 
 void

@@ -12,6 +12,8 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "espy-secret-string.h"
+
 /* Includes nest at most this deep; deeper is treated like a loop. */
 #define MAX_INCLUDE_DEPTH 16
 /* Packages inside packages. */
@@ -83,16 +85,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* Secrets are wiped before their memory goes back to the allocator. */
-static void
-secret_free (char *secret)
-{
-  if (secret == NULL)
-    return;
-  memset (secret, 0, strlen (secret));
-  g_free (secret);
-}
-
 /* ---- Boxed types ------------------------------------------------------ */
 
 EspyConfigLocation *
@@ -154,7 +146,7 @@ espy_config_ota_free (EspyConfigOta *ota)
     return;
   g_free (ota->platform);
   g_free (ota->id);
-  secret_free (ota->password);
+  espy_secret_string_clear (&ota->password);
   espy_config_location_free (ota->password_location);
   g_free (ota);
 }
@@ -1293,8 +1285,8 @@ read_config (EspyDeviceConfig    *self,
           || !read_string (espy_yaml_mapping_lookup (encryption, "key"), "api: encryption: key", &key, error)
           || !read_string (espy_yaml_mapping_lookup (api, "password"), "api: password", &password, error))
         {
-          secret_free (g_steal_pointer (&key));
-          secret_free (g_steal_pointer (&password));
+          espy_secret_string_clear (&key);
+          espy_secret_string_clear (&password);
           return FALSE;
         }
       self->api_key = g_steal_pointer (&key);
@@ -1317,7 +1309,7 @@ read_config (EspyDeviceConfig    *self,
           || !read_string (espy_yaml_mapping_lookup (auth, "password"), "web_server: auth: password",
                            &password, error))
         {
-          secret_free (g_steal_pointer (&password));
+          espy_secret_string_clear (&password);
           return FALSE;
         }
       self->web_password = g_steal_pointer (&password);
@@ -1553,10 +1545,10 @@ espy_device_config_finalize (GObject *object)
   g_free (self->platform);
   g_free (self->board);
   g_clear_pointer (&self->ota, g_ptr_array_unref);
-  secret_free (self->api_key);
-  secret_free (self->api_password);
+  espy_secret_string_clear (&self->api_key);
+  espy_secret_string_clear (&self->api_password);
   g_free (self->web_username);
-  secret_free (self->web_password);
+  espy_secret_string_clear (&self->web_password);
   g_free (self->use_address);
   g_free (self->static_ip);
   g_free (self->address);

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "espy-secret-string.h"
 #include "espy-sse-parser.h"
 #include "espy-web-ota-client.h"
 
@@ -427,10 +428,8 @@ send_request (Conn        *conn,
       authorization = espy_web_digest_authorization (previous, conn->msg, self->user, self->password);
     }
   if (authorization != NULL)
-    {
-      soup_message_headers_replace (headers, "Authorization", authorization);
-      memset (authorization, 0, strlen (authorization));
-    }
+    soup_message_headers_replace (headers, "Authorization", authorization);
+  espy_secret_string_clear (&authorization);
 
   watchdog_arm (conn, self->connect_timeout_ms);
   soup_session_send_async (conn->session, conn->msg, G_PRIORITY_DEFAULT, conn->op_cancellable,
@@ -539,9 +538,7 @@ espy_event_stream_finalize (GObject *object)
 
   g_clear_pointer (&self->host, g_free);
   g_clear_pointer (&self->user, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  espy_secret_string_clear (&self->password);
 
   G_OBJECT_CLASS (espy_event_stream_parent_class)->finalize (object);
 }
@@ -598,9 +595,7 @@ espy_event_stream_set_credentials (EspyEventStream *self,
   g_return_if_fail (ESPY_IS_EVENT_STREAM (self));
 
   g_clear_pointer (&self->user, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  espy_secret_string_clear (&self->password);
   if (user != NULL && user[0] != '\0')
     {
       self->user = g_strdup (user);

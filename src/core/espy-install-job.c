@@ -13,6 +13,7 @@
 #include "espy-build-runner.h"
 #include "espy-ota-error.h"
 #include "espy-report.h"
+#include "espy-secret-string.h"
 #include "espy-secrets.h"
 #include "espy-web-ota-client.h"
 
@@ -205,22 +206,12 @@ G_DEFINE_QUARK (espy-install-error-quark, espy_install_error)
 static void step_start (EspyInstallJob *self);
 
 static void
-wipe (char **secret)
-{
-  if (*secret == NULL)
-    return;
-  /* Not left behind in freed memory. */
-  memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
-
-static void
 clear_password (EspyInstallJob *self)
 {
-  wipe (&self->password);
-  wipe (&self->web_user);
-  wipe (&self->web_password);
-  wipe (&self->api_key);
+  espy_secret_string_clear (&self->password);
+  espy_secret_string_clear (&self->web_user);
+  espy_secret_string_clear (&self->web_password);
+  espy_secret_string_clear (&self->api_key);
 }
 
 /* --- enums ----------------------------------------------------------------- */
@@ -1069,8 +1060,7 @@ secret_resolved_cb (GObject      *source,
   field = secret_field (self, secret_kinds[self->secret_index], &given);
   if (secret != NULL)
     {
-      wipe (field);
-      *field = g_strdup (secret);
+      espy_secret_string_set (field, secret);
       /* Where from, never what. */
       log_note (self, _("%s: from %s"), espy_secret_kind_to_nick (secret_kinds[self->secret_index]),
                 from == ESPY_SECRET_SOURCE_CONFIG ? _("the configuration") : _("the keyring"));
@@ -2285,11 +2275,9 @@ espy_install_job_set_password (EspyInstallJob *self,
   g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
   RETURN_IF_RUN (self);
 
-  wipe (&self->password);
   /* Given, even empty: "no password" is an answer, not a reason to look. */
   self->password_given = TRUE;
-  if (password != NULL && *password != '\0')
-    self->password = g_strdup (password);
+  espy_secret_string_set_non_empty (&self->password, password);
 }
 
 void
@@ -2311,8 +2299,8 @@ espy_install_job_set_web_credentials (EspyInstallJob *self,
   g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
   RETURN_IF_RUN (self);
 
-  wipe (&self->web_user);
-  wipe (&self->web_password);
+  espy_secret_string_clear (&self->web_user);
+  espy_secret_string_clear (&self->web_password);
   self->web_given = TRUE;
   if (user != NULL && *user != '\0')
     {
@@ -2338,10 +2326,8 @@ espy_install_job_set_api_key (EspyInstallJob *self,
   g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
   RETURN_IF_RUN (self);
 
-  wipe (&self->api_key);
   self->api_key_given = key != NULL;
-  if (key != NULL && *key != '\0')
-    self->api_key = g_strdup (key);
+  espy_secret_string_set_non_empty (&self->api_key, key);
 }
 
 void

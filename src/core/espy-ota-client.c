@@ -20,6 +20,7 @@
 
 #include "espy-ota-error.h"
 #include "espy-ota-protocol.h"
+#include "espy-secret-string.h"
 
 struct _EspyOtaClient
 {
@@ -1312,11 +1313,7 @@ espy_ota_client_set_password (EspyOtaClient *self,
 {
   g_return_if_fail (ESPY_IS_OTA_CLIENT (self));
 
-  /* Don't leave the old secret lying around in freed memory. */
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_free (self->password);
-  self->password = (password != NULL && *password != '\0') ? g_strdup (password) : NULL;
+  espy_secret_string_set_non_empty (&self->password, password);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "espy-install-job.h"
 #include "espy-ota-client.h"
 #include "espy-ota-error.h"
+#include "espy-secret-string.h"
 #include "espy-secrets.h"
 #include "espy-web-ota-client.h"
 #include "espy-yaml-editor.h"
@@ -175,14 +176,6 @@ espy_password_expects_to_nick (EspyPasswordExpects expects)
 }
 
 /* ---- Small helpers ---------------------------------------------------- */
-
-static void
-secret_replace (char       **slot,
-                const char  *value)
-{
-  espy_secret_free (*slot);
-  *slot = value != NULL && value[0] != '\0' ? g_strdup (value) : NULL;
-}
 
 static void
 target_free (gpointer data)
@@ -368,7 +361,7 @@ espy_password_change_set_current_password (EspyPasswordChange *self,
                                            const char         *password)
 {
   g_return_if_fail (ESPY_IS_PASSWORD_CHANGE (self));
-  secret_replace (&self->current, password);
+  espy_secret_string_set_non_empty (&self->current, password);
   self->current_set = password != NULL;
 }
 
@@ -377,9 +370,8 @@ espy_password_change_set_new_password (EspyPasswordChange *self,
                                        const char         *password)
 {
   g_return_if_fail (ESPY_IS_PASSWORD_CHANGE (self));
-  espy_secret_free (self->new_password);
   /* Kept as given: "" is refused by prepare for Change and Add. */
-  self->new_password = g_strdup (password);
+  espy_secret_string_set (&self->new_password, password);
   self->prepared = FALSE;
 }
 

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "espy-secret-string.h"
+
 typedef struct {
   EspyFirmwareImage *image;
   char              *password;
@@ -33,9 +35,7 @@ plan_image_free (gpointer data)
   PlanImage *p = data;
 
   g_clear_object (&p->image);
-  if (p->password != NULL)
-    memset (p->password, 0, strlen (p->password));
-  g_free (p->password);
+  espy_secret_string_clear (&p->password);
   g_free (p);
 }
 

@@ -19,6 +19,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "espy-secret-string.h"
+
 #define DEFAULT_FILENAME "firmware.bin"
 /* The device's answer is one short line; anything longer is not ESPHome. */
 #define MAX_RESPONSE     4096
@@ -139,7 +141,7 @@ espy_web_basic_authorization (const char *user,
   pair = g_strconcat (user, ":", password != NULL ? password : "", NULL);
   encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
   /* The pair holds the password: do not leave it in freed memory. */
-  memset (pair, 0, strlen (pair));
+  espy_secret_string_clear (&pair);
   return g_strconcat ("Basic ", encoded, NULL);
 }
 
@@ -729,10 +731,8 @@ attempt_start (GTask *task)
       authorization = espy_web_digest_authorization (previous, up->msg, self->user, self->password);
     }
   if (authorization != NULL)
-    {
-      soup_message_headers_replace (headers, "Authorization", authorization);
-      memset (authorization, 0, strlen (authorization));
-    }
+    soup_message_headers_replace (headers, "Authorization", authorization);
+  espy_secret_string_clear (&authorization);
 
   /* Part header, the image itself (not copied), closing boundary. */
   stream = g_memory_input_stream_new_from_bytes (up->head);
@@ -900,9 +900,7 @@ espy_web_ota_client_finalize (GObject *object)
 
   g_clear_pointer (&self->host, g_free);
   g_clear_pointer (&self->user, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  espy_secret_string_clear (&self->password);
   g_clear_pointer (&self->filename, g_free);
   g_clear_pointer (&self->response, g_free);
 
@@ -955,9 +953,7 @@ espy_web_ota_client_set_credentials (EspyWebOtaClient *self,
   g_return_if_fail (ESPY_IS_WEB_OTA_CLIENT (self));
 
   g_clear_pointer (&self->user, g_free);
-  if (self->password != NULL)
-    memset (self->password, 0, strlen (self->password));
-  g_clear_pointer (&self->password, g_free);
+  espy_secret_string_clear (&self->password);
   if (user != NULL && user[0] != '\0')
     {
       self->user = g_strdup (user);

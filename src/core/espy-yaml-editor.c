@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "espy-yaml.h"
+#include "espy-secret-string.h"
 
 G_DEFINE_QUARK (espy-yaml-edit-error-quark, espy_yaml_edit_error)
 
@@ -53,9 +54,7 @@ enode_free (gpointer data)
   if (node == NULL)
     return;
   g_free (node->tag);
-  if (node->value != NULL)
-    explicit_bzero (node->value, strlen (node->value));
-  g_free (node->value);
+  espy_secret_string_clear (&node->value);
   g_clear_pointer (&node->items, g_ptr_array_unref);
   g_free (node);
 }
@@ -464,15 +463,6 @@ struct _EspyYamlEditor
 G_DEFINE_FINAL_TYPE (EspyYamlEditor, espy_yaml_editor, G_TYPE_OBJECT)
 
 static void
-wipe_free (char *text)
-{
-  if (text == NULL)
-    return;
-  explicit_bzero (text, strlen (text));
-  g_free (text);
-}
-
-static void
 file_edit_free (gpointer data)
 {
   FileEdit *fe = data;
@@ -481,9 +471,9 @@ file_edit_free (gpointer data)
   g_free (fe->real);
   g_clear_pointer (&fe->original, g_bytes_unref);
   g_clear_pointer (&fe->edited, g_bytes_unref);
-  wipe_free (fe->text);
-  wipe_free (fe->secret_text);
-  wipe_free (fe->removed_secret);
+  espy_secret_string_clear (&fe->text);
+  espy_secret_string_clear (&fe->secret_text);
+  espy_secret_string_clear (&fe->removed_secret);
   g_free (fe->backup);
   g_free (fe);
 }
@@ -1357,7 +1347,7 @@ append_diff_line (GString    *out,
               g_autofree char *before = g_strndup (copy, (gsize) (hit - copy));
               char *joined = g_strconcat (before, REDACTED, hit + strlen (secrets[i]), NULL);
 
-              wipe_free (copy);
+              espy_secret_string_clear (&copy);
               copy = joined;
             }
         }
@@ -1367,7 +1357,7 @@ append_diff_line (GString    *out,
   g_string_append (out, copy);
   if (n == 0 || copy[n - 1] != '\n')
     g_string_append (out, "\n\\ No newline at end of file\n");
-  explicit_bzero (copy, strlen (copy));
+  espy_secret_string_clear (&copy);
 }
 
 char *

@@ -8,6 +8,7 @@
 
 #include "espy-application.h"
 #include "espy-install-dialog.h"
+#include "espy-secret-string.h"
 #include "espy-secrets.h"
 
 /* The steps the progress page lists, one per active job state. */
@@ -448,17 +449,10 @@ set_known_password (EspyInstallDialog *self,
                     const char        *password,
                     const char        *source)
 {
-  if (self->known_password != NULL)
-    {
-      memset (self->known_password, 0, strlen (self->known_password));
-      g_clear_pointer (&self->known_password, g_free);
-    }
+  espy_secret_string_set_non_empty (&self->known_password, password);
   g_clear_pointer (&self->known_password_source, g_free);
-  if (password != NULL && *password != '\0')
-    {
-      self->known_password = g_strdup (password);
-      self->known_password_source = g_strdup (source);
-    }
+  if (self->known_password != NULL)
+    self->known_password_source = g_strdup (source);
   update_password_rows (self);
 }
 
@@ -1058,10 +1052,8 @@ espy_install_dialog_new (GtkWindow  *parent,
 
   password = espy_application_dup_ota_password (espy, device);
   if (password != NULL)
-    {
-      espy_install_dialog_set_password (self, password);
-      memset (password, 0, strlen (password));
-    }
+    espy_install_dialog_set_password (self, password);
+  espy_secret_string_clear (&password);
   espy_install_dialog_set_transport (self, espy_application_get_default_transport (espy));
   firmware = espy_application_dup_firmware (espy, device);
   if (firmware != NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "espy-secret-string.h"
 #include "espy-secrets.h"
 
 struct _EspyPasswordWizard
@@ -675,7 +676,7 @@ show_passwords_action (GtkWidget  *widget,
   gtk_widget_set_visible (GTK_WIDGET (self->passwords_label), TRUE);
   espy_secret_free (old_pw);
   espy_secret_free (new_pw);
-  explicit_bzero (text, strlen (text));
+  espy_secret_string_clear (&text);
 }
 
 /* ---- loading the config of a device ------------------------------------------ */

@@ -11,6 +11,7 @@
 #include "espy-install-job.h"
 #include "espy-rate-plot.h"
 #include "espy-report.h"
+#include "espy-secret-string.h"
 
 struct _EspyTroubleshootPage {
   AdwBin              parent_instance;
@@ -510,14 +511,6 @@ espy_troubleshoot_page_dispose (GObject *object)
 }
 
 static void
-wipe (char **secret)
-{
-  if (*secret != NULL)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
-
-static void
 espy_troubleshoot_page_finalize (GObject *object)
 {
   EspyTroubleshootPage *self = ESPY_TROUBLESHOOT_PAGE (object);
@@ -526,8 +519,8 @@ espy_troubleshoot_page_finalize (GObject *object)
   g_clear_pointer (&self->attempt, espy_install_attempt_unref);
   g_strfreev (self->log_lines);
   g_clear_object (&self->discovery);
-  wipe (&self->ota_password);
-  wipe (&self->api_key);
+  espy_secret_string_clear (&self->ota_password);
+  espy_secret_string_clear (&self->api_key);
   g_clear_pointer (&self->checks, g_ptr_array_unref);
   g_clear_pointer (&self->diagnosis, espy_diagnosis_unref);
   g_clear_object (&self->cancellable);
@@ -717,8 +710,7 @@ espy_troubleshoot_page_set_ota_password (EspyTroubleshootPage *self,
                                          const char           *password)
 {
   g_return_if_fail (ESPY_IS_TROUBLESHOOT_PAGE (self));
-  wipe (&self->ota_password);
-  self->ota_password = password != NULL && *password != '\0' ? g_strdup (password) : NULL;
+  espy_secret_string_set_non_empty (&self->ota_password, password);
 }
 
 void
@@ -726,8 +718,7 @@ espy_troubleshoot_page_set_api_key (EspyTroubleshootPage *self,
                                     const char           *key)
 {
   g_return_if_fail (ESPY_IS_TROUBLESHOOT_PAGE (self));
-  wipe (&self->api_key);
-  self->api_key = key != NULL && *key != '\0' ? g_strdup (key) : NULL;
+  espy_secret_string_set_non_empty (&self->api_key, key);
 }
 
 void

@@ -13,6 +13,7 @@
 #include "espy-logs-view.h"
 #include "espy-password-wizard.h"
 #include "espy-recent-problems.h"
+#include "espy-secret-string.h"
 #include "espy-troubleshoot-page.h"
 #include "espy-update-plan.h"
 #include "espy-window.h"
@@ -670,8 +671,7 @@ update_image_done (UpdateRun         *run,
       g_autofree char *password = espy_application_dup_ota_password (run->window->application, device);
 
       espy_update_plan_add_image (run->plan, espy_device_get_name (device), image, password);
-      if (password != NULL)
-        memset (password, 0, strlen (password));
+      espy_secret_string_clear (&password);
     }
   else
     {

@@ -16,6 +16,7 @@
 #include "espy-api-client.h"
 #include "espy-api-frame.h"
 #include "espy-noise.h"
+#include "espy-secret-string.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1412,10 +1413,7 @@ espy_sim_api_server_set_password (EspySimApiServer *self,
 {
   g_return_if_fail (ESPY_IS_SIM_API_SERVER (self));
   g_mutex_lock (&self->mutex);
-  if (self->password != NULL)
-    explicit_bzero (self->password, strlen (self->password));
-  g_free (self->password);
-  self->password = g_strdup (password);
+  espy_secret_string_set (&self->password, password);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -1460,9 +1458,7 @@ espy_sim_api_server_finalize (GObject *object)
   g_free (self->compilation_time);
   g_free (self->project_name);
   g_free (self->project_version);
-  if (self->password != NULL)
-    explicit_bzero (self->password, strlen (self->password));
-  g_free (self->password);
+  espy_secret_string_clear (&self->password);
   explicit_bzero (self->psk, sizeof self->psk);
   explicit_bzero (self->pending_psk, sizeof self->pending_psk);
   g_ptr_array_unref (self->clients);

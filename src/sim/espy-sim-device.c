@@ -22,6 +22,7 @@
 #include "espy-sim-web-server.h"
 #include "espy-api-client.h"
 #include "espy-ota-protocol.h"
+#include "espy-secret-string.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -1046,9 +1047,7 @@ accept_image (EspySimDevice  *self,
    * until the device is back, so setting it now looks the same outside. */
   if (has_ota_marker)
     {
-      if (self->password != NULL)
-        explicit_bzero (self->password, strlen (self->password));
-      g_free (self->password);
+      espy_secret_string_clear (&self->password);
       self->password = g_steal_pointer (&ota_password);
     }
   *new_version = marker_version != NULL ? g_intern_string (marker_version) : self->version;
@@ -1723,18 +1722,10 @@ espy_sim_device_finalize (GObject *object)
   g_free (self->friendly_name);
   g_free (self->platform);
   g_free (self->board);
-  if (self->password != NULL)
-    explicit_bzero (self->password, strlen (self->password));
-  g_free (self->password);
-  if (self->api_key != NULL)
-    explicit_bzero (self->api_key, strlen (self->api_key));
-  g_free (self->api_key);
-  if (self->api_password != NULL)
-    explicit_bzero (self->api_password, strlen (self->api_password));
-  g_free (self->api_password);
-  if (self->web_password != NULL)
-    explicit_bzero (self->web_password, strlen (self->web_password));
-  g_free (self->web_password);
+  espy_secret_string_clear (&self->password);
+  espy_secret_string_clear (&self->api_key);
+  espy_secret_string_clear (&self->api_password);
+  espy_secret_string_clear (&self->web_password);
   g_free (self->web_user);
   g_free (self->mac);
   g_free (self->project_name);
@@ -1892,10 +1883,7 @@ espy_sim_device_set_password (EspySimDevice *self,
 {
   g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
   g_mutex_lock (&self->mutex);
-  if (self->password != NULL)
-    explicit_bzero (self->password, strlen (self->password));
-  g_free (self->password);
-  self->password = g_strdup (password);
+  espy_secret_string_set (&self->password, password);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -2111,10 +2099,7 @@ espy_sim_device_set_api_key (EspySimDevice  *self,
   if (key != NULL && !espy_api_parse_key (key, NULL, error))
     return FALSE;
   g_mutex_lock (&self->mutex);
-  if (self->api_key != NULL)
-    explicit_bzero (self->api_key, strlen (self->api_key));
-  g_free (self->api_key);
-  self->api_key = g_strdup (key);
+  espy_secret_string_set (&self->api_key, key);
   g_mutex_unlock (&self->mutex);
   return TRUE;
 }
@@ -2125,10 +2110,7 @@ espy_sim_device_set_api_password (EspySimDevice *self,
 {
   g_return_if_fail (ESPY_IS_SIM_DEVICE (self));
   g_mutex_lock (&self->mutex);
-  if (self->api_password != NULL)
-    explicit_bzero (self->api_password, strlen (self->api_password));
-  g_free (self->api_password);
-  self->api_password = g_strdup (password);
+  espy_secret_string_set (&self->api_password, password);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -2224,11 +2206,8 @@ espy_sim_device_set_web_auth (EspySimDevice *self,
   g_return_if_fail (flavour == ESPY_SIM_WEB_FLAVOUR_ARDUINO || flavour == ESPY_SIM_WEB_FLAVOUR_ESP_IDF);
   g_mutex_lock (&self->mutex);
   g_free (self->web_user);
-  if (self->web_password != NULL)
-    explicit_bzero (self->web_password, strlen (self->web_password));
-  g_free (self->web_password);
   self->web_user = g_strdup (username);
-  self->web_password = g_strdup (password);
+  espy_secret_string_set (&self->web_password, password);
   self->web_flavour = (EspySimWebFlavour) flavour;
   g_mutex_unlock (&self->mutex);
 }

@@ -9,6 +9,7 @@
 #include "espy-sim-web-server.h"
 #include "espy-api-client.h"
 #include "espy-ota-protocol.h"
+#include "espy-secret-string.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -508,14 +509,10 @@ out:
   for (guint i = 0; i < devices->len; i++)
     espy_sim_device_stop (g_ptr_array_index (devices, i));
   g_clear_pointer (&loop, g_main_loop_unref);
-  if (password != NULL)
-    explicit_bzero (password, strlen (password));
-  if (api_password != NULL)
-    explicit_bzero (api_password, strlen (api_password));
-  if (web_password != NULL)
-    explicit_bzero (web_password, strlen (web_password));
-  if (opt_api_key != NULL)
-    explicit_bzero (opt_api_key, strlen (opt_api_key));
+  espy_secret_string_clear (&password);
+  espy_secret_string_clear (&api_password);
+  espy_secret_string_clear (&web_password);
+  espy_secret_string_clear (&opt_api_key);
   g_free (opt_name);
   g_free (opt_friendly_name);
   g_free (opt_platform);
@@ -525,7 +522,6 @@ out:
   g_free (opt_generation);
   g_free (opt_password_file);
   g_strfreev (opt_faults);
-  g_free (opt_api_key);
   g_free (opt_web_user);
   g_free (opt_web_password_file);
   g_free (opt_api_password_file);
