@@ -1125,6 +1125,15 @@ read_ota (Ctx                 *ctx,
 
   if (ota == NULL)
     return TRUE;
+  /* !include and !secret are resolved by now; ESPHome refuses any other
+   * local tag here, and an edit could not keep its meaning. */
+  if (ota->tag != NULL && ota->tag[0] == '!')
+    {
+      g_set_error (error, ESPY_CONFIG_ERROR, ESPY_CONFIG_ERROR_INVALID,
+                   _("%s:%u:%u: ota: has the tag %s, which ESPHome does not understand here: remove it"),
+                   ota->file, ota->line, ota->column, ota->tag);
+      return FALSE;
+    }
 
   switch (ota->kind)
     {

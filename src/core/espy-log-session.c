@@ -568,16 +568,17 @@ on_disconnected (EspyApiClient *client,
                                                              _("The device closed the connection.")));
 }
 
+/* user_data: what was stored, for the debug message. */
 static void
-store_key_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+store_secret_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
 
   /* Remembering is a convenience: a missing keyring costs a prompt next time. */
   if (!espy_secrets_store_finish (result, &error))
-    g_debug ("Could not store the API key: %s", error->message);
+    g_debug ("Could not store the %s: %s", (const char *) user_data, error->message);
 }
 
 static void
@@ -610,7 +611,8 @@ on_device_info (GObject      *source,
     }
 
   if (self->remember_key && self->key != NULL && self->use_keyring)
-    espy_secrets_store_async (self->name, ESPY_SECRET_KIND_API_KEY, self->key, NULL, store_key_cb, NULL);
+    espy_secrets_store_async (self->name, ESPY_SECRET_KIND_API_KEY, self->key, NULL,
+                              store_secret_cb, (gpointer) "API key");
   self->remember_key = FALSE;
   if (self->key_source == KEY_SOURCE_USER)
     self->key_source = KEY_SOURCE_KEYRING;  /* accepted: treat it like a stored one from now on */
@@ -762,18 +764,6 @@ on_event_closed (EspyEventStream *stream,
 }
 
 static void
-store_web_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* As for the API key: without a keyring the user is asked next time. */
-  if (!espy_secrets_store_finish (result, &error))
-    g_debug ("Could not store the web server credentials: %s", error->message);
-}
-
-static void
 clear_user_web_credentials (EspyLogSession *self)
 {
   g_clear_pointer (&self->user_web_user, g_free);
@@ -830,10 +820,10 @@ on_events_connected (GObject      *source,
       if (self->remember_web && self->web_source == WEB_SOURCE_USER && self->use_keyring)
         {
           espy_secrets_store_async (self->name, ESPY_SECRET_KIND_WEB_USER, self->user_web_user, NULL,
-                                    store_web_cb, NULL);
+                                    store_secret_cb, (gpointer) "web server credentials");
           espy_secrets_store_async (self->name, ESPY_SECRET_KIND_WEB_PASSWORD,
                                     self->user_web_password != NULL ? self->user_web_password : "", NULL,
-                                    store_web_cb, NULL);
+                                    store_secret_cb, (gpointer) "web server credentials");
         }
       self->remember_web = FALSE;
       streaming (self);
