@@ -541,8 +541,10 @@ static const FlowCase flow_cases[] = {
     ESPY_SIM_GENERATION_2025_10, ESPY_PASSWORD_FLOW_CHANGE, "plainnew" },
   { "packages", "common/base.yaml", "\"old-package-pw\"", "\"back\\\\slash \\\"q\\\"\"", "old-package-pw",
     ESPY_SIM_GENERATION_2026_1, ESPY_PASSWORD_FLOW_CHANGE, "back\\slash \"q\"" },
-  { "substitution", "kitchen.yaml", "ota_pw: old-subst-pw", "ota_pw: \"123\"", "old-subst-pw",
-    ESPY_SIM_GENERATION_2025_10, ESPY_PASSWORD_FLOW_CHANGE, "123" },
+  /* Number-like, so it must be quoted; long enough that no temp dir name,
+   * port or PID in the captured log can contain it by chance. */
+  { "substitution", "kitchen.yaml", "ota_pw: old-subst-pw", "ota_pw: \"4817263509\"", "old-subst-pw",
+    ESPY_SIM_GENERATION_2025_10, ESPY_PASSWORD_FLOW_CHANGE, "4817263509" },
   { "none", "kitchen.yaml", "  - platform: esphome # no password yet\n",
     "  - platform: esphome # no password yet\n    password: " NEW_PW_DQ "\n", NULL,
     ESPY_SIM_GENERATION_2024_2, ESPY_PASSWORD_FLOW_ADD, NEW_PW },
