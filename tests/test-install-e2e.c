@@ -608,6 +608,9 @@ new_job (Fixture           *f,
   espy_install_job_set_ota_retries (f->job, 0, 10);
   espy_install_job_set_reboot_timeout (f->job, 10000);
   espy_install_job_set_verify_timeout (f->job, 5000);
+  /* The outcomes asserted below depend on the reads before and after the
+   * upload; a loaded sanitizer run must not turn them into timeouts. */
+  espy_install_job_set_api_timeout (f->job, 20000);
   espy_install_job_set_use_keyring (f->job, FALSE);
   g_signal_connect (f->job, "log-line", G_CALLBACK (log_line_cb), f);
   g_signal_connect (f->job, "finished", G_CALLBACK (finished_cb), f);
@@ -973,6 +976,38 @@ test_verify_new_build (Fixture       *f,
   ota_dev_free (d);
 }
 
+/* An API port that takes the connection but never answers: the read before
+ * the upload gives up after the job's API timeout, and the upload goes on. */
+static void
+test_verify_api_timeout (Fixture       *f,
+                         gconstpointer  data)
+{
+  OtaDev *d = ota_dev_new ("kitchen", NULL);
+  g_autoptr(GSocketListener) silent = g_socket_listener_new ();
+  g_autoptr(EspyFirmwareImage) image = make_image (OLD_VERSION, NEW_TIME, 32 * 1024);
+  g_autoptr(GError) error = NULL;
+  guint16 silent_port;
+  gint64 start;
+
+  /* Listening without accepting: the kernel completes the handshake. */
+  silent_port = g_socket_listener_add_any_inet_port (silent, NULL, &error);
+  g_assert_no_error (error);
+  new_job (f, manual_device (f, "kitchen"), image);
+  espy_install_job_set_ota_port (f->job, espy_sim_device_get_ota_port (d->sim));
+  espy_install_job_set_api_port (f->job, silent_port);
+  espy_install_job_set_api_timeout (f->job, 300);
+  espy_install_job_set_verify_timeout (f->job, 300);
+  espy_install_job_set_log_capture_timeout (f->job, 0);
+  start = g_get_monotonic_time ();
+  run_job (f);
+  g_assert_true (log_has (f, "Could not read the device information before the upload: "
+                             "The device did not complete the connection within 1 seconds"));
+  g_assert_cmpuint (espy_sim_device_get_upload_count (d->sim), ==, 1);
+  /* Not the 4 s default twice over. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 8 * G_USEC_PER_SEC);
+  ota_dev_free (d);
+}
+
 /* --- the keyring ------------------------------------------------------------- */
 
 static void
@@ -1294,6 +1329,7 @@ main (int    argc,
   E2E ("verify/old-firmware", test_verify_old_firmware);
   E2E ("verify/wrong-version", test_verify_wrong_version);
   E2E ("verify/new-build", test_verify_new_build);
+  E2E ("verify/api-timeout", test_verify_api_timeout);
   E2E ("keyring", test_keyring);
   g_test_add_func ("/install-e2e/attempt-json", test_attempt_json);
   g_test_add_func ("/install-e2e/update-all", test_update_all);

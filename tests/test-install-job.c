@@ -196,6 +196,8 @@ new_job (Fixture    *f,
   f->job = espy_install_job_new (f->dev->device, image);
   espy_install_job_set_ota_retries (f->job, 0, 10);
   espy_install_job_set_reboot_timeout (f->job, 10000);
+  /* The verdicts asserted below need the reads before and after the upload. */
+  espy_install_job_set_api_timeout (f->job, 20000);
   g_signal_connect (f->job, "state-changed", G_CALLBACK (state_changed_cb), f);
   g_signal_connect (f->job, "notify::bytes-sent", G_CALLBACK (progress_cb), f);
   return f->job;

@@ -33,7 +33,6 @@
 #define RATE_WEIGHT            0.3
 /* The transport probe and the API reads are quick looks, not installs. */
 #define PROBE_TIMEOUT_S        3
-#define API_CONNECT_MS         4000
 #define API_RETRY_MS           500
 /* Secrets shorter than this are not redacted from log lines (they would
  * mangle every word); none of them is printed by Espy itself anyway. */
@@ -67,6 +66,7 @@ struct _EspyInstallJob
   EspyInstallTransport  transport;
   guint                 reboot_timeout_ms;
   guint                 verify_timeout_ms;
+  guint                 api_timeout_ms;
   guint                 retries;
   guint                 retry_delay_ms;
   EspyDeviceConfig     *config;
@@ -1173,7 +1173,7 @@ read_device_info (EspyInstallJob *self,
   call->self = g_object_ref (self);
   call->func = func;
   self->api = espy_api_client_new (install_host (self), install_api_port (self));
-  espy_api_client_set_timeouts (self->api, API_CONNECT_MS, 0, 0, API_CONNECT_MS);
+  espy_api_client_set_timeouts (self->api, self->api_timeout_ms, 0, 0, self->api_timeout_ms);
   if (self->api_key != NULL && !espy_api_client_set_encryption_key (self->api, self->api_key, &error))
     {
       info_call_done (call, NULL, error);
@@ -2095,7 +2095,7 @@ capture_device_log (EspyInstallJob *self,
   if (self->api_key != NULL)
     espy_log_session_set_key (session, self->api_key, NULL);
   espy_log_session_set_backoff (session, 250, 1000);
-  espy_log_session_set_timeouts (session, MIN (self->log_capture_ms, API_CONNECT_MS), 0, 0, 0);
+  espy_log_session_set_timeouts (session, MIN (self->log_capture_ms, self->api_timeout_ms), 0, 0, 0);
   g_signal_connect (session, "line", G_CALLBACK (capture_line_cb), self);
   g_signal_connect (session, "connected", G_CALLBACK (capture_connected_cb), self);
   self->capture_deadline_us = g_get_monotonic_time () + (gint64) self->log_capture_ms * G_TIME_SPAN_MILLISECOND;
@@ -2382,6 +2382,17 @@ espy_install_job_set_verify_timeout (EspyInstallJob *self,
   RETURN_IF_RUN (self);
 
   self->verify_timeout_ms = timeout_ms;
+}
+
+void
+espy_install_job_set_api_timeout (EspyInstallJob *self,
+                                  guint           timeout_ms)
+{
+  g_return_if_fail (ESPY_IS_INSTALL_JOB (self));
+  g_return_if_fail (timeout_ms > 0);
+  RETURN_IF_RUN (self);
+
+  self->api_timeout_ms = timeout_ms;
 }
 
 void
@@ -2813,6 +2824,7 @@ espy_install_job_init (EspyInstallJob *self)
   self->transport = ESPY_INSTALL_TRANSPORT_AUTO;
   self->reboot_timeout_ms = ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS;
   self->verify_timeout_ms = ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS;
+  self->api_timeout_ms = ESPY_INSTALL_DEFAULT_API_TIMEOUT_MS;
   self->retries = ESPY_OTA_DEFAULT_RETRIES;
   self->retry_delay_ms = ESPY_OTA_DEFAULT_RETRY_DELAY_MS;
   self->state = ESPY_INSTALL_STATE_PENDING;

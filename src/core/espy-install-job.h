@@ -58,6 +58,7 @@ typedef enum {
 
 #define ESPY_INSTALL_DEFAULT_REBOOT_TIMEOUT_MS 60000
 #define ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS 5000
+#define ESPY_INSTALL_DEFAULT_API_TIMEOUT_MS    4000
 #define ESPY_INSTALL_DEFAULT_LOG_CAPTURE_MS    3000
 /* A failed attempt keeps at most this many device log lines, of which at
  * most half from before the upload. */
@@ -186,6 +187,11 @@ void                espy_install_job_set_reboot_timeout     (EspyInstallJob     
  * device that such a source knows (default ESPY_INSTALL_DEFAULT_VERIFY_TIMEOUT_MS).
  * A device no such source knows is verified by being back. */
 void                espy_install_job_set_verify_timeout     (EspyInstallJob        *self,
+                                                             guint                  timeout_ms);
+/* How long one read of the device information over the API (before the
+ * upload, and each try while verifying) may take to connect and answer
+ * (default ESPY_INSTALL_DEFAULT_API_TIMEOUT_MS). Before run. */
+void                espy_install_job_set_api_timeout        (EspyInstallJob        *self,
                                                              guint                  timeout_ms);
 /* Passed to the OTA client (defaults: ESPY_OTA_DEFAULT_RETRIES, _RETRY_DELAY_MS). */
 void                espy_install_job_set_ota_retries        (EspyInstallJob        *self,
