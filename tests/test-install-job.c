@@ -818,14 +818,21 @@ session_state_cb (EspyLogSession *session,
   *streaming = espy_log_session_get_state (session) == ESPY_LOG_SESSION_STATE_STREAMING;
 }
 
+typedef struct {
+  gboolean ready;
+  gboolean seen;
+} StreamSeen;
+
 static void
 session_line_cb (EspyLogSession *session,
                  EspyLogLine    *line,
                  const char     *raw,
-                 gboolean       *seen)
+                 StreamSeen     *seen)
 {
+  if (strstr (raw, "stream ready") != NULL)
+    seen->ready = TRUE;
   if (strstr (raw, "last before the upload") != NULL)
-    *seen = TRUE;
+    seen->seen = TRUE;
 }
 
 /* The application's log stream was open: its last lines before the failure
@@ -837,7 +844,7 @@ test_device_log_before (Fixture       *f,
   g_autoptr(EspyLogSession) session = NULL;
   const char * const *lines;
   gboolean streaming = FALSE;
-  gboolean seen = FALSE;
+  StreamSeen seen = { FALSE, FALSE };
   EspyDevice *device;
   guint before = 0;
 
@@ -853,6 +860,14 @@ test_device_log_before (Fixture       *f,
   g_signal_connect (session, "line", G_CALLBACK (session_line_cb), &seen);
   espy_log_session_start (session);
   g_assert_true (wait_until (flag_cond, &streaming, 10000));
+  /* STREAMING means the subscription was sent; the device only logs to
+   * it once it has read it (a loaded sanitizer run shows the gap). */
+  for (guint i = 0; i < 100 && !seen.ready; i++)
+    {
+      espy_sim_device_log (f->dev->sim, 'I', "app", 1, "stream ready");
+      wait_until (flag_cond, &seen.ready, 100);
+    }
+  g_assert_true (seen.ready);
   for (guint i = 0; i < 80; i++)
     {
       g_autofree char *text = g_strdup_printf ("old line %u", i);
@@ -860,7 +875,7 @@ test_device_log_before (Fixture       *f,
       espy_sim_device_log (f->dev->sim, 'I', "app", 1, text);
     }
   espy_sim_device_log (f->dev->sim, 'I', "app", 2, "last before the upload");
-  g_assert_true (wait_until (flag_cond, &seen, 10000));
+  g_assert_true (wait_until (flag_cond, &seen.seen, 10000));
 
   {
     g_autoptr(EspyFirmwareImage) image = make_image (64 * 1024, NEW_VERSION, 7);
