@@ -851,14 +851,17 @@ test_probe_online_offline (void)
 }
 
 /* Sockets of this process's network namespace in SYN-SENT to PORT on
- * loopback: connects the listener does not answer. */
+ * loopback: connects the listener does not answer. /proc/net/tcp is read
+ * in pages and is not a snapshot: a socket opened or closed between two
+ * pages can shift another into the next page and list it twice, so sockets
+ * are counted by inode. */
 static guint
 count_syn_sent (guint16 port)
 {
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
   g_autofree char *needle = g_strdup_printf ("0100007F:%04X", port);
-  guint n = 0;
+  g_autoptr(GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   if (!g_file_get_contents ("/proc/net/tcp", &contents, NULL, NULL))
     return 0;
@@ -871,11 +874,12 @@ count_syn_sent (guint16 port)
       for (guint j = 0; f[j] != NULL; j++)
         if (*f[j] != '\0')
           g_ptr_array_add (fields, f[j]);
-      if (fields->len > 3 && g_strcmp0 (g_ptr_array_index (fields, 2), needle) == 0 &&
+      /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+      if (fields->len > 9 && g_strcmp0 (g_ptr_array_index (fields, 2), needle) == 0 &&
           g_strcmp0 (g_ptr_array_index (fields, 3), "02") == 0)
-        n++;
+        g_hash_table_add (inodes, g_strdup (g_ptr_array_index (fields, 9)));
     }
-  return n;
+  return g_hash_table_size (inodes);
 }
 
 /* A loopback listener that never accepts and whose queue is full: further
